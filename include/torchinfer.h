@@ -1,0 +1,350 @@
+/*
+ * libtorchinfer: run TorchScript models through a C ABI.
+ *
+ * Copyright 2026 The libtorchinfer Authors. SPDX-License-Identifier: Apache-2.0
+ *
+ * Conventions (they hold for every declaration below):
+ *
+ * Errors. A fallible function returns `ti_error_t *`: NULL on success, otherwise
+ *   an error the caller owns and frees with ti_error_free(). There is no
+ *   thread-local "last error": an error is a value, readable from any thread.
+ *   No C++ exception ever leaves the library and nothing in it aborts.
+ *
+ * Ownership. Every result written through an `out` parameter belongs to the
+ *   caller and is freed with the matching `_free` function. On error `*out` is
+ *   set to NULL (when `out` itself is not NULL). Every `_free` accepts NULL.
+ *   A `const char *` or `const int64_t *` returned by an accessor is a view
+ *   that stays valid until the handle it came from is freed.
+ *
+ * Thread safety.
+ *   - ti_model_t: any number of threads may call ti_model_predict*,
+ *     ti_model_run_method and the accessors on one model at the same time.
+ *     ti_model_free must not race with any other use of that model.
+ *   - Models may be loaded concurrently from any number of threads.
+ *   - ti_tensor_t and ti_outputs_t are immutable after creation: any number of
+ *     threads may read them, and one tensor may be an input of concurrent
+ *     predictions. Freeing must not race with other uses of the same handle.
+ *   - ti_load_options_t: not synchronized; do not set options from one thread
+ *     while another thread loads with them.
+ *   - A handle may be freed on a different thread than the one that made it.
+ *
+ * Execution. Every run happens under c10::InferenceMode on a model in eval
+ *   mode; LibTorch's thread-local settings (inference mode, intra-op thread
+ *   count, current device) are applied inside each call, so callers may use a
+ *   fresh OS thread for every call (Go, Java virtual threads).
+ */
+#ifndef TORCHINFER_H
+#define TORCHINFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "torchinfer/version.h" /* generated: TI_VERSION_MAJOR/MINOR/PATCH, TI_VERSION_STRING */
+
+#if defined(_WIN32)
+#  if defined(TI_BUILDING_LIBRARY)
+#    define TI_API __declspec(dllexport)
+#  else
+#    define TI_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define TI_API __attribute__((visibility("default")))
+#else
+#  define TI_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Types                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/** A loaded TorchScript module. */
+typedef struct ti_model ti_model_t;
+/** An n-dimensional array on a device (CPU or CUDA). */
+typedef struct ti_tensor ti_tensor_t;
+/** The flattened, named leaves of one prediction's result. */
+typedef struct ti_outputs ti_outputs_t;
+/** A failure: a code and a message. */
+typedef struct ti_error ti_error_t;
+/** Settings for ti_model_load / ti_model_load_buffer. */
+typedef struct ti_load_options ti_load_options_t;
+
+/** Error codes. New codes may be added at the end. */
+typedef enum {
+  TI_OK = 0,               /**< Never carried by an error; ti_error_code(NULL). */
+  TI_ERR_INVALID_ARGUMENT, /**< NULL where a value is needed, bad counts, names, sizes, shapes. */
+  TI_ERR_NOT_FOUND,        /**< Missing file, method or output name. */
+  TI_ERR_MODEL_FORMAT,     /**< Not a TorchScript archive this LibTorch can load. */
+  TI_ERR_RUNTIME,          /**< Raised while the model ran; the model stays usable. */
+  TI_ERR_OUT_OF_MEMORY,    /**< Host or device allocation failed; the model stays usable. */
+  TI_ERR_DEVICE,           /**< The requested device is not present (never a CPU fallback). */
+  TI_ERR_UNSUPPORTED,      /**< A value the C API cannot represent (strings, objects, ...). */
+  TI_ERR_INTERNAL          /**< A bug in libtorchinfer; please report it. */
+} ti_code_t;
+
+/** Element types. The values are part of the ABI. */
+typedef enum {
+  TI_DTYPE_FLOAT32 = 0,
+  TI_DTYPE_FLOAT64,
+  TI_DTYPE_FLOAT16,  /**< IEEE 754 binary16, passed as raw 16-bit patterns. */
+  TI_DTYPE_BFLOAT16, /**< bfloat16, passed as raw 16-bit patterns. */
+  TI_DTYPE_INT8,
+  TI_DTYPE_UINT8,
+  TI_DTYPE_INT16,
+  TI_DTYPE_INT32,
+  TI_DTYPE_INT64,
+  TI_DTYPE_BOOL /**< One byte per element, 0 or 1. */
+} ti_dtype_t;
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** The error's code; TI_OK when `e` is NULL. */
+TI_API ti_code_t ti_error_code(const ti_error_t *e);
+
+/** The error's message (UTF-8, no C++ backtrace), owned by `e`; "" when `e` is NULL. */
+TI_API const char *ti_error_message(const ti_error_t *e);
+
+/** Frees an error. Accepts NULL. */
+TI_API void ti_error_free(ti_error_t *e);
+
+/** A static, human-readable name for a code ("TI_ERR_NOT_FOUND"); "TI_ERR_UNKNOWN" if out of range. */
+TI_API const char *ti_code_name(ti_code_t code);
+
+/* ------------------------------------------------------------------------ */
+/* Runtime                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** The library's version at run time, e.g. "0.1.0" (static storage). Compare with TI_VERSION_STRING. */
+TI_API const char *ti_version(void);
+
+/** The version of the LibTorch the library was built against, e.g. "1.13.0" (static storage). */
+TI_API const char *ti_torch_version(void);
+
+/**
+ * Sets the number of intra-op threads used by every later call, from any thread (n >= 1).
+ * The setting is process-wide and applied inside each prediction.
+ * Errors: TI_ERR_INVALID_ARGUMENT when n < 1.
+ */
+TI_API ti_error_t *ti_set_num_threads(int n);
+
+/** The intra-op thread count predictions use (the value last set, or LibTorch's default). */
+TI_API int ti_get_num_threads(void);
+
+/** The number of CUDA devices LibTorch can use; 0 for a CPU-only build or machine. */
+TI_API int ti_cuda_device_count(void);
+
+/**
+ * The number of live handles (models, tensors, outputs, load options and errors) in the process.
+ * For leak tests: after a test frees everything it made, this is back where it started.
+ */
+TI_API int64_t ti_live_handles(void);
+
+/* ------------------------------------------------------------------------ */
+/* Data types                                                                */
+/* ------------------------------------------------------------------------ */
+
+/** Bytes per element of `dtype`; 0 if `dtype` is not a ti_dtype_t value. */
+TI_API size_t ti_dtype_size(ti_dtype_t dtype);
+
+/** A static lowercase name ("float32", "bfloat16", "bool"); "unknown" if out of range. */
+TI_API const char *ti_dtype_name(ti_dtype_t dtype);
+
+/* ------------------------------------------------------------------------ */
+/* Tensors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Creates a CPU tensor holding a copy of `data` (row-major, contiguous).
+ * `shape` has `ndim` entries (may be NULL when ndim is 0: a scalar); `nbytes` must equal
+ * product(shape) * ti_dtype_size(dtype). `data` may be NULL only when nbytes is 0.
+ * The caller owns `*out` (ti_tensor_free) and keeps ownership of `data` and `shape`.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL out, unknown dtype, negative dimension, nbytes
+ * mismatch), TI_ERR_OUT_OF_MEMORY.
+ */
+TI_API ti_error_t *ti_tensor_create(ti_dtype_t dtype, const int64_t *shape, size_t ndim,
+                                    const void *data, size_t nbytes, ti_tensor_t **out);
+
+/**
+ * Creates a CPU tensor over the caller's memory, without copying. `data` must hold
+ * product(shape) * ti_dtype_size(dtype) == `nbytes` bytes, stay valid and unchanged until
+ * `release(ctx)` is called, and be suitably aligned for `dtype`.
+ *
+ * `release` (which may be NULL) is called exactly once, whatever the outcome:
+ *   - on error, before ti_tensor_wrap returns;
+ *   - on success, when neither the handle nor anything derived from it needs the data any
+ *     more: that is after ti_tensor_free, or later if a running prediction or an output that
+ *     aliases the input (a model returning its argument) still holds it. It may be called on
+ *     any thread.
+ * Errors: as ti_tensor_create.
+ */
+TI_API ti_error_t *ti_tensor_wrap(ti_dtype_t dtype, const int64_t *shape, size_t ndim, void *data,
+                                  size_t nbytes, void (*release)(void *ctx), void *ctx,
+                                  ti_tensor_t **out);
+
+/** Frees a tensor handle. Accepts NULL. Data shared with other handles stays alive for them. */
+TI_API void ti_tensor_free(ti_tensor_t *t);
+
+/** The element type. `t` must not be NULL (returns TI_DTYPE_FLOAT32 if it is). */
+TI_API ti_dtype_t ti_tensor_dtype(const ti_tensor_t *t);
+
+/** The number of dimensions (0 for a scalar, and for NULL). */
+TI_API size_t ti_tensor_ndim(const ti_tensor_t *t);
+
+/** The `ndim` sizes, a view valid until `t` is freed; NULL when ndim is 0 or `t` is NULL. */
+TI_API const int64_t *ti_tensor_shape(const ti_tensor_t *t);
+
+/** The number of elements (product of the shape; 1 for a scalar; 0 for NULL). */
+TI_API int64_t ti_tensor_numel(const ti_tensor_t *t);
+
+/** The size of the data in bytes: numel * ti_dtype_size(dtype) (0 for NULL). */
+TI_API size_t ti_tensor_nbytes(const ti_tensor_t *t);
+
+/**
+ * The device the data is on, "cpu" or "cuda:N" (a view valid until `t` is freed; "" for NULL).
+ */
+TI_API const char *ti_tensor_device(const ti_tensor_t *t);
+
+/**
+ * Borrows the tensor's contiguous, row-major host data: `*data` stays valid until `t` is freed.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL argument), TI_ERR_DEVICE (the tensor is not on the CPU;
+ * use ti_tensor_copy_to).
+ */
+TI_API ti_error_t *ti_tensor_data(const ti_tensor_t *t, const void **data);
+
+/**
+ * Copies the tensor's data, row-major, into `dst` (host memory) from any device.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL argument, or dst_nbytes != ti_tensor_nbytes(t)),
+ * TI_ERR_RUNTIME (a device copy failed).
+ */
+TI_API ti_error_t *ti_tensor_copy_to(const ti_tensor_t *t, void *dst, size_t dst_nbytes);
+
+/* ------------------------------------------------------------------------ */
+/* Load options                                                              */
+/* ------------------------------------------------------------------------ */
+
+/** New options with defaults (device "cpu"). Caller frees with ti_load_options_free. NULL only if out of memory. */
+TI_API ti_load_options_t *ti_load_options_create(void);
+
+/** Frees options. Accepts NULL. Models loaded with them do not depend on them. */
+TI_API void ti_load_options_free(ti_load_options_t *o);
+
+/**
+ * Sets the device the model is loaded onto: "cpu", "cuda" (the current CUDA device,
+ * normally 0) or "cuda:N". Availability is checked by ti_model_load: a CUDA device that is
+ * not present fails the load with TI_ERR_DEVICE, it never falls back to the CPU.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL, or not a device string), TI_ERR_UNSUPPORTED (a device
+ * type other than cpu and cuda, e.g. "mps").
+ */
+TI_API ti_error_t *ti_load_options_set_device(ti_load_options_t *o, const char *device);
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Loads a TorchScript archive (torch.jit.save) from `path`. `opts` may be NULL (defaults).
+ * The model is put in eval mode. The caller owns `*out` (ti_model_free).
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL path or out), TI_ERR_NOT_FOUND (no such file),
+ * TI_ERR_MODEL_FORMAT (not a loadable archive: truncated, garbage, written by a newer PyTorch),
+ * TI_ERR_DEVICE (device not present), TI_ERR_OUT_OF_MEMORY.
+ */
+TI_API ti_error_t *ti_model_load(const char *path, const ti_load_options_t *opts, ti_model_t **out);
+
+/**
+ * Loads a TorchScript archive from memory. The library copies what it needs: `data` may be
+ * freed as soon as the call returns. Errors: as ti_model_load, without TI_ERR_NOT_FOUND.
+ */
+TI_API ti_error_t *ti_model_load_buffer(const void *data, size_t len, const ti_load_options_t *opts,
+                                        ti_model_t **out);
+
+/** Frees a model. Accepts NULL. Output tensors obtained from it stay valid. */
+TI_API void ti_model_free(ti_model_t *m);
+
+/**
+ * Runs the model's `forward` with positional inputs in schema order. Trailing arguments that
+ * have defaults may be left out. Inputs are moved to the model's device; the caller keeps
+ * ownership of them. An argument declared `int`, `float` or `bool` takes a one-element tensor.
+ * The caller owns `*out` (ti_outputs_free). Safe to call from many threads at once.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL model/out/input, wrong input count, an input whose
+ * kind does not fit the argument), TI_ERR_RUNTIME (raised by the model: op dtype/shape
+ * mismatches, `raise` in TorchScript), TI_ERR_OUT_OF_MEMORY, TI_ERR_UNSUPPORTED (a result leaf
+ * that is not a tensor, int, float or bool), TI_ERR_DEVICE.
+ */
+TI_API ti_error_t *ti_model_predict(ti_model_t *m, const ti_tensor_t *const *inputs, size_t n_inputs,
+                                    ti_outputs_t **out);
+
+/**
+ * Runs `forward` with inputs matched to the schema's argument names, in any order.
+ * Arguments with defaults may be omitted. Errors: as ti_model_predict; unknown, duplicate or
+ * missing names are TI_ERR_INVALID_ARGUMENT with a message listing the valid names.
+ */
+TI_API ti_error_t *ti_model_predict_named(ti_model_t *m, const char *const *names,
+                                          const ti_tensor_t *const *inputs, size_t n_inputs,
+                                          ti_outputs_t **out);
+
+/**
+ * Runs another method (one exported with @torch.jit.export, or "forward") with positional inputs.
+ * Errors: as ti_model_predict, plus TI_ERR_NOT_FOUND when the model has no such method.
+ */
+TI_API ti_error_t *ti_model_run_method(ti_model_t *m, const char *method,
+                                       const ti_tensor_t *const *inputs, size_t n_inputs,
+                                       ti_outputs_t **out);
+
+/** The number of arguments of `forward`, not counting `self` (0 for NULL). */
+TI_API size_t ti_model_input_count(const ti_model_t *m);
+
+/** The name of `forward`'s argument `i` (a view valid until `m` is freed); NULL if out of range. */
+TI_API const char *ti_model_input_name(const ti_model_t *m, size_t i);
+
+/** The number of methods the model can run (0 for NULL). */
+TI_API size_t ti_model_method_count(const ti_model_t *m);
+
+/** The name of method `i`, sorted by name (a view valid until `m` is freed); NULL if out of range. */
+TI_API const char *ti_model_method_name(const ti_model_t *m, size_t i);
+
+/** The device the model lives on, "cpu" or "cuda:N" (a view valid until `m` is freed; "" for NULL). */
+TI_API const char *ti_model_device(const ti_model_t *m);
+
+/* ------------------------------------------------------------------------ */
+/* Outputs                                                                   */
+/* ------------------------------------------------------------------------ */
+/*
+ * A result is flattened depth first into leaves. Tuple and list elements are named by their
+ * index, dict entries by their key, nested names joined by "." ("1.0", "boxes.2"); a bare
+ * tensor is one leaf named "0". int, float and bool results become 0-dim int64, float64 and
+ * bool tensors. Leaves stay on the model's device.
+ */
+
+/** The number of leaves (0 for NULL). */
+TI_API size_t ti_outputs_count(const ti_outputs_t *o);
+
+/** The name of leaf `i` (a view valid until `o` is freed); NULL if out of range. */
+TI_API const char *ti_outputs_name(const ti_outputs_t *o, size_t i);
+
+/**
+ * A new handle on leaf `i`, owned by the caller (ti_tensor_free). It shares the data without
+ * copying and may outlive both the outputs and the model.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL argument, i out of range).
+ */
+TI_API ti_error_t *ti_outputs_get(const ti_outputs_t *o, size_t i, ti_tensor_t **out);
+
+/**
+ * As ti_outputs_get, for the leaf called `name`.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL argument), TI_ERR_NOT_FOUND (no such leaf; the message
+ * lists the names).
+ */
+TI_API ti_error_t *ti_outputs_find(const ti_outputs_t *o, const char *name, ti_tensor_t **out);
+
+/** Frees an outputs set. Accepts NULL. Tensors obtained from it stay valid. */
+TI_API void ti_outputs_free(ti_outputs_t *o);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TORCHINFER_H */

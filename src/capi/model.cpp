@@ -1,0 +1,125 @@
+#include "capi/handles.h"
+
+#include "core/device.h"
+
+#include <c10/util/SmallVector.h>
+
+using ti::capi::null_argument;
+
+namespace {
+
+// Shared by predict, predict_named and run_method: argument checks, then the core.
+ti_error_t* run(ti_model_t* m, const char* method, const char* const* names,
+                const ti_tensor_t* const* inputs, size_t n_inputs, ti_outputs_t** out) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(out);
+  *out = nullptr;
+  TI_CHECK_NOT_NULL(m);
+  if (n_inputs != 0 && inputs == nullptr) return null_argument("inputs");
+  c10::SmallVector<const at::Tensor*, 8> tensors;
+  tensors.reserve(n_inputs);
+  for (size_t i = 0; i < n_inputs; ++i) {
+    if (inputs[i] == nullptr) {
+      return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT, "inputs[" + std::to_string(i) + "] is NULL");
+    }
+    tensors.push_back(&inputs[i]->tensor);
+  }
+  const auto& model = *m->model;
+  const auto& spec = method ? model.method(method) : model.forward();
+  auto leaves = names ? model.run_named(spec, names, tensors.data(), n_inputs)
+                      : model.run(spec, tensors.data(), n_inputs);
+  *out = new ti_outputs(std::move(leaves));
+  return nullptr;
+  TI_CATCH(Internal)
+}
+
+}  // namespace
+
+extern "C" {
+
+ti_load_options_t* ti_load_options_create(void) {
+  try {
+    return new ti_load_options;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void ti_load_options_free(ti_load_options_t* o) { delete o; }
+
+ti_error_t* ti_load_options_set_device(ti_load_options_t* o, const char* device) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(o);
+  TI_CHECK_NOT_NULL(device);
+  o->config.device = ti::core::parse_device(device);
+  return nullptr;
+  TI_CATCH(Internal)
+}
+
+ti_error_t* ti_model_load(const char* path, const ti_load_options_t* opts, ti_model_t** out) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(out);
+  *out = nullptr;
+  TI_CHECK_NOT_NULL(path);
+  auto model = ti::core::Model::load_file(path, opts ? opts->config : ti::core::LoadConfig{});
+  *out = new ti_model(std::move(model));
+  return nullptr;
+  TI_CATCH(Internal)
+}
+
+ti_error_t* ti_model_load_buffer(const void* data, size_t len, const ti_load_options_t* opts,
+                                 ti_model_t** out) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(out);
+  *out = nullptr;
+  if (data == nullptr && len != 0) return null_argument("data");
+  auto model = ti::core::Model::load_buffer(data, len, opts ? opts->config : ti::core::LoadConfig{});
+  *out = new ti_model(std::move(model));
+  return nullptr;
+  TI_CATCH(Internal)
+}
+
+void ti_model_free(ti_model_t* m) { delete m; }
+
+ti_error_t* ti_model_predict(ti_model_t* m, const ti_tensor_t* const* inputs, size_t n_inputs,
+                             ti_outputs_t** out) {
+  return run(m, nullptr, nullptr, inputs, n_inputs, out);
+}
+
+ti_error_t* ti_model_predict_named(ti_model_t* m, const char* const* names,
+                                   const ti_tensor_t* const* inputs, size_t n_inputs,
+                                   ti_outputs_t** out) {
+  if (names == nullptr && n_inputs != 0) {
+    if (out) *out = nullptr;
+    return null_argument("names");
+  }
+  static const char* const kNoNames[1] = {nullptr};
+  return run(m, nullptr, names ? names : kNoNames, inputs, n_inputs, out);
+}
+
+ti_error_t* ti_model_run_method(ti_model_t* m, const char* method, const ti_tensor_t* const* inputs,
+                                size_t n_inputs, ti_outputs_t** out) {
+  if (method == nullptr) {
+    if (out) *out = nullptr;
+    return null_argument("method");
+  }
+  return run(m, method, nullptr, inputs, n_inputs, out);
+}
+
+size_t ti_model_input_count(const ti_model_t* m) { return m ? m->model->input_names().size() : 0; }
+
+const char* ti_model_input_name(const ti_model_t* m, size_t i) {
+  if (!m || i >= m->model->input_names().size()) return nullptr;
+  return m->model->input_names()[i].c_str();
+}
+
+size_t ti_model_method_count(const ti_model_t* m) { return m ? m->model->method_names().size() : 0; }
+
+const char* ti_model_method_name(const ti_model_t* m, size_t i) {
+  if (!m || i >= m->model->method_names().size()) return nullptr;
+  return m->model->method_names()[i].c_str();
+}
+
+const char* ti_model_device(const ti_model_t* m) { return m ? m->model->device_name().c_str() : ""; }
+
+}  // extern "C"

@@ -1,0 +1,50 @@
+#include "capi/handles.h"
+
+using ti::capi::null_argument;
+
+extern "C" {
+
+size_t ti_outputs_count(const ti_outputs_t* o) { return o ? o->leaves.size() : 0; }
+
+const char* ti_outputs_name(const ti_outputs_t* o, size_t i) {
+  if (!o || i >= o->leaves.size()) return nullptr;
+  return o->leaves[i].name.c_str();
+}
+
+ti_error_t* ti_outputs_get(const ti_outputs_t* o, size_t i, ti_tensor_t** out) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(out);
+  *out = nullptr;
+  TI_CHECK_NOT_NULL(o);
+  if (i >= o->leaves.size()) {
+    return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT, "output index " + std::to_string(i) +
+                                                             " is out of range: there are " +
+                                                             std::to_string(o->leaves.size()));
+  }
+  *out = new ti_tensor(o->leaves[i].tensor);
+  return nullptr;
+  TI_CATCH(Internal)
+}
+
+ti_error_t* ti_outputs_find(const ti_outputs_t* o, const char* name, ti_tensor_t** out) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(out);
+  *out = nullptr;
+  TI_CHECK_NOT_NULL(o);
+  TI_CHECK_NOT_NULL(name);
+  for (const auto& leaf : o->leaves) {
+    if (leaf.name == name) {
+      *out = new ti_tensor(leaf.tensor);
+      return nullptr;
+    }
+  }
+  std::string names;
+  for (const auto& leaf : o->leaves) names += (names.empty() ? "" : ", ") + leaf.name;
+  return ti::capi::make_error(TI_ERR_NOT_FOUND, "no output named '" + std::string(name) +
+                                                    "'; the outputs are: " + names);
+  TI_CATCH(Internal)
+}
+
+void ti_outputs_free(ti_outputs_t* o) { delete o; }
+
+}  // extern "C"

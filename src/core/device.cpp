@@ -1,0 +1,58 @@
+#include "core/device.h"
+
+#include "core/error.h"
+
+#include <torch/cuda.h>
+
+namespace ti::core {
+
+c10::Device parse_device(const std::string& text) {
+  c10::optional<c10::Device> device;
+  try {
+    device.emplace(text);
+  } catch (const std::exception&) {
+    fail(ErrorKind::InvalidArgument,
+         "'" + text + "' is not a device; use \"cpu\", \"cuda\" or \"cuda:N\"");
+  }
+  if (!device->is_cpu() && !device->is_cuda()) {
+    fail(ErrorKind::Unsupported,
+         "device '" + text + "' is not supported; use \"cpu\", \"cuda\" or \"cuda:N\"");
+  }
+  if (device->is_cpu() && device->has_index() && device->index() != 0) {
+    fail(ErrorKind::InvalidArgument, "device '" + text + "': the CPU has no index other than 0");
+  }
+  return *device;
+}
+
+int cuda_device_count() noexcept {
+  try {
+    return static_cast<int>(torch::cuda::device_count());
+  } catch (...) {
+    return 0;
+  }
+}
+
+c10::Device resolve_device(const c10::Device& device) {
+  if (device.is_cpu()) return c10::Device(c10::kCPU);
+  const int count = cuda_device_count();
+  if (count == 0) {
+    fail(ErrorKind::Device, "CUDA was requested (" + device.str() +
+                                ") but no CUDA device is available: this LibTorch has no CUDA "
+                                "support or the machine has no usable GPU");
+  }
+  // "cuda" means device 0: the current device is per thread, and callers' threads vary.
+  if (!device.has_index()) return c10::Device(c10::kCUDA, 0);
+  if (device.index() >= count) {
+    fail(ErrorKind::Device, "CUDA device " + std::to_string(device.index()) +
+                                " was requested but only " + std::to_string(count) +
+                                " CUDA device(s) are available");
+  }
+  return device;
+}
+
+std::string device_name(const c10::Device& device) {
+  if (device.is_cpu()) return "cpu";
+  return device.str();
+}
+
+}  // namespace ti::core

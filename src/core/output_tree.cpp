@@ -1,0 +1,82 @@
+#include "core/output_tree.h"
+
+#include "core/error.h"
+
+#include <ATen/ATen.h>
+
+namespace ti::core {
+namespace {
+
+bool is_supported_dtype(c10::ScalarType t) {
+  switch (t) {
+    case at::kFloat: case at::kDouble: case at::kHalf: case at::kBFloat16: case at::kChar:
+    case at::kByte: case at::kShort: case at::kInt: case at::kLong: case at::kBool:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string child_name(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+std::string dict_key_name(const c10::IValue& key, const std::string& parent) {
+  if (key.isString()) return key.toStringRef();
+  if (key.isInt()) return std::to_string(key.toInt());
+  if (key.isBool()) return key.toBool() ? "True" : "False";
+  fail(ErrorKind::Unsupported, "output '" + parent + "' is a dict with " +
+                                   key.type()->annotation_str() +
+                                   " keys; only str, int and bool keys are supported");
+}
+
+void flatten(const c10::IValue& v, const std::string& name, std::vector<Leaf>& out) {
+  const std::string& leaf_name = name.empty() ? std::string("0") : name;
+  if (v.isTensor()) {
+    const at::Tensor& t = v.toTensor();
+    if (!t.defined()) fail(ErrorKind::Unsupported, "output '" + leaf_name + "' is an undefined tensor");
+    if (!is_supported_dtype(t.scalar_type())) {
+      fail(ErrorKind::Unsupported, "output '" + leaf_name + "' has dtype " +
+                                       c10::toString(t.scalar_type()) + ", which the C API cannot represent");
+    }
+    out.push_back({leaf_name, t.contiguous()});
+  } else if (v.isInt()) {
+    out.push_back({leaf_name, at::scalar_tensor(v.toInt(), at::kLong)});
+  } else if (v.isDouble()) {
+    out.push_back({leaf_name, at::scalar_tensor(v.toDouble(), at::kDouble)});
+  } else if (v.isBool()) {
+    out.push_back({leaf_name, at::scalar_tensor(v.toBool(), at::kBool)});
+  } else if (v.isTuple()) {
+    const auto& elements = v.toTupleRef().elements();
+    for (size_t i = 0; i < elements.size(); ++i) {
+      flatten(elements[i], child_name(name, std::to_string(i)), out);
+    }
+  } else if (v.isList()) {
+    const auto list = v.toListRef();
+    for (size_t i = 0; i < list.size(); ++i) {
+      flatten(list[i], child_name(name, std::to_string(i)), out);
+    }
+  } else if (v.isGenericDict()) {
+    for (const auto& entry : v.toGenericDict()) {
+      flatten(entry.value(), child_name(name, dict_key_name(entry.key(), name)), out);
+    }
+  } else {
+    std::string what = v.isNone() ? "None" : v.type()->annotation_str();
+    fail(ErrorKind::Unsupported, "output '" + leaf_name + "' is " + what +
+                                     ", which the C API cannot represent (only tensors, int, "
+                                     "float and bool, in tuples, lists and dicts)");
+  }
+}
+
+}  // namespace
+
+std::vector<Leaf> flatten_result(const c10::IValue& result) {
+  std::vector<Leaf> leaves;
+  if (result.isTensor()) {
+    leaves.reserve(1);
+  }
+  flatten(result, std::string(), leaves);
+  return leaves;
+}
+
+}  // namespace ti::core

@@ -1,0 +1,23 @@
+// Flattening a method's result (tensors, scalars, tuples, lists, dicts) into named leaves.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <ATen/core/ivalue.h>
+
+#include <string>
+#include <vector>
+
+namespace ti::core {
+
+struct Leaf {
+  std::string name;   // "0", "1.0", "boxes.2"
+  at::Tensor tensor;  // contiguous, on the device the model produced it on
+};
+
+// Depth first; tuple and list elements are named by index, dict entries by key, nested names
+// joined by "."; a bare tensor or scalar is one leaf named "0". int, float and bool become
+// 0-dim int64, float64 and bool tensors. Throws Unsupported for anything else (strings,
+// None, objects, ...), naming the offending leaf.
+std::vector<Leaf> flatten_result(const c10::IValue& result);
+
+}  // namespace ti::core

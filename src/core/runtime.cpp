@@ -1,0 +1,43 @@
+#include "core/runtime.h"
+
+#include "core/error.h"
+
+#include <ATen/Parallel.h>
+
+#include <atomic>
+#include <string>
+
+namespace ti::core {
+namespace {
+
+std::atomic<int> g_num_threads{0};  // 0: never set, keep LibTorch's default
+
+// at::set_num_threads is per OS thread under OpenMP (it sets the calling thread's ICV), so it
+// is re-applied whenever the calling thread disagrees with the process-wide setting.
+void apply_num_threads() {
+  const int wanted = g_num_threads.load(std::memory_order_relaxed);
+  if (wanted > 0 && at::get_num_threads() != wanted) at::set_num_threads(wanted);
+}
+
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n < 1) {
+    fail(ErrorKind::InvalidArgument,
+         "the number of threads must be at least 1, got " + std::to_string(n));
+  }
+  g_num_threads.store(n, std::memory_order_relaxed);
+  at::set_num_threads(n);
+}
+
+int num_threads() {
+  const int n = g_num_threads.load(std::memory_order_relaxed);
+  return n > 0 ? n : at::get_num_threads();
+}
+
+CallScope::CallScope(const c10::Device& device) {
+  apply_num_threads();
+  if (!device.is_cpu()) device_guard_.reset_device(device);
+}
+
+}  // namespace ti::core

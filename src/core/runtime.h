@@ -1,0 +1,29 @@
+// Process-wide settings and the per-call scope that applies LibTorch's thread-local state.
+#pragma once
+
+#include <c10/core/Device.h>
+#include <c10/core/DeviceGuard.h>
+#include <c10/core/InferenceMode.h>
+
+namespace ti::core {
+
+// Intra-op threads for every later call (n >= 1; throws InvalidArgument otherwise).
+void set_num_threads(int n);
+// The value set, or LibTorch's default when none was set.
+int num_threads();
+
+// Entered by every call that runs a model or touches tensor data. The caller's OS thread
+// may be new each time (Go, JNA), so everything LibTorch keeps per thread is set here:
+// inference mode, the intra-op thread count and, for CUDA models, the current device.
+class CallScope {
+ public:
+  explicit CallScope(const c10::Device& device);
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+ private:
+  c10::InferenceMode inference_mode_;
+  c10::OptionalDeviceGuard device_guard_;
+};
+
+}  // namespace ti::core

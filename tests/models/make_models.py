@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""Export the shared TorchScript fixtures and their reference outputs.
+
+Usage: /usr/bin/python3 tests/models/make_models.py OUT_DIR [--resnet]
+
+Run with the system interpreter (Debian's python3-torch) so that the archive
+format matches the LibTorch the library links. Every language's tests read the
+same files:
+
+  OUT_DIR/<name>.pt      the fixtures (see MODELS below)
+  OUT_DIR/newer.pt       mlp.pt relabelled as written by a future PyTorch
+  OUT_DIR/reference.json cases: model, method, inputs, expected leaf outputs
+
+reference.json layout:
+  {"torch_version": "...",
+   "cases": [{"name": "...", "model": "mlp.pt", "method": "forward",
+              "named": false,
+              "inputs":  [{"name": "x", "dtype": "float32", "shape": [1, 16],
+                           "data": [...]}],
+              "outputs": [{"name": "0", "dtype": "float32", "shape": [1, 4],
+                           "data": [...]}]}]}
+"data" is the row-major flattening; bools are written as 0/1. Compare floats
+with a relative tolerance of 1e-5 (absolute 1e-6).
+"""
+import json
+import os
+import sys
+import zipfile
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from torch import Tensor, nn
+
+DTYPE_NAMES = {
+    torch.float32: "float32", torch.float64: "float64", torch.float16: "float16",
+    torch.bfloat16: "bfloat16", torch.int8: "int8", torch.uint8: "uint8",
+    torch.int16: "int16", torch.int32: "int32", torch.int64: "int64", torch.bool: "bool",
+}
+
+
+class MLP(nn.Module):
+    """The tiny MLP of the benchmarks: 1x16 -> 4."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(16, 32)
+        self.fc2 = nn.Linear(32, 4)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class Identity(nn.Module):
+    """Returns a copy of its input, whatever the dtype; a second method doubles it."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.clone()
+
+    @torch.jit.export
+    def double(self, x: Tensor) -> Tensor:
+        return x * 2
+
+
+class Structured(nn.Module):
+    """Nested, dict, scalar and unrepresentable results."""
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
+        return x + 1, (x * 2, x.sum())
+
+    @torch.jit.export
+    def dict_out(self, x: Tensor) -> Dict[str, List[Tensor]]:
+        return {"boxes": [x, x + 1, x + 2], "scores": [x.sum()]}
+
+    @torch.jit.export
+    def scalars(self, x: Tensor) -> Tuple[int, float, bool]:
+        return x.numel(), float(x.sum().item()), bool(x.sum().item() > 0)
+
+    @torch.jit.export
+    def text(self, x: Tensor) -> str:
+        return "not a tensor"
+
+
+class Named(nn.Module):
+    """Named inputs, two of them optional: (ids * mask) * scale + bias."""
+
+    def forward(self, ids: Tensor, mask: Tensor, bias: Optional[Tensor] = None,
+                scale: float = 1.0) -> Tensor:
+        out = (ids * mask) * scale
+        if bias is not None:
+            out = out + bias
+        return out
+
+
+class Faulty(nn.Module):
+    """Raises on negative input; `allocate` asks for as many floats as its input says."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if bool(x.sum() < 0):
+            raise ValueError("faulty: input sum must be non-negative")
+        return x * 2
+
+    @torch.jit.export
+    def allocate(self, n: Tensor) -> Tensor:
+        return torch.ones(int(n.item()))
+
+
+class Demo(nn.Module):
+    """The demo classifier: 4 features -> logits and probabilities over 3 classes."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, features: Tensor) -> Dict[str, Tensor]:
+        logits = self.fc(features)
+        return {"logits": logits, "probs": torch.softmax(logits, dim=-1)}
+
+
+def leaf_list(value, prefix=""):
+    """Flatten a result the way the C API does: depth first, index/key names joined by '.'."""
+    def join(name):
+        return name if not prefix else prefix + "." + name
+    if isinstance(value, Tensor):
+        return [(prefix or "0", value)]
+    if isinstance(value, bool):
+        return [(prefix or "0", torch.tensor(value, dtype=torch.bool))]
+    if isinstance(value, int):
+        return [(prefix or "0", torch.tensor(value, dtype=torch.int64))]
+    if isinstance(value, float):
+        return [(prefix or "0", torch.tensor(value, dtype=torch.float64))]
+    if isinstance(value, (tuple, list)):
+        out = []
+        for i, v in enumerate(value):
+            out += leaf_list(v, join(str(i)))
+        return out
+    if isinstance(value, dict):
+        out = []
+        for k, v in value.items():
+            out += leaf_list(v, join(str(k)))
+        return out
+    raise TypeError(type(value))
+
+
+def describe(name, t):
+    t = t.detach().contiguous()
+    flat = t.reshape(-1)
+    if t.dtype == torch.bool:
+        data = [int(v) for v in flat.tolist()]
+    elif t.dtype in (torch.float16, torch.bfloat16):
+        data = flat.float().tolist()
+    else:
+        data = flat.tolist()
+    return {"name": name, "dtype": DTYPE_NAMES[t.dtype], "shape": list(t.shape), "data": data}
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    out_dir = sys.argv[1]
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(0)
+
+    modules = {
+        "mlp.pt": MLP(), "identity.pt": Identity(), "structured.pt": Structured(),
+        "named.pt": Named(), "faulty.pt": Faulty(), "demo.pt": Demo(),
+    }
+    scripted = {}
+    for file, module in modules.items():
+        module.eval()
+        s = torch.jit.script(module)
+        s.save(os.path.join(out_dir, file))
+        scripted[file] = s
+
+    cases = []
+
+    def case(name, file, method, inputs, named=False):
+        fn = getattr(scripted[file], method)
+        with torch.no_grad():
+            if named:
+                result = fn(**dict(inputs))
+            else:
+                result = fn(*[t for _, t in inputs])
+        cases.append({
+            "name": name, "model": file, "method": method, "named": named,
+            "inputs": [describe(n, t) for n, t in inputs],
+            "outputs": [describe(n, t) for n, t in leaf_list(result)],
+        })
+
+    g = torch.Generator().manual_seed(1)
+    x16 = torch.randn(1, 16, generator=g)
+    x3 = torch.tensor([[1.0, -2.0, 3.5], [0.25, 4.0, -1.0]])
+    case("mlp", "mlp.pt", "forward", [("x", x16)])
+    case("mlp_batch", "mlp.pt", "forward", [("x", torch.randn(5, 16, generator=g))])
+    case("identity", "identity.pt", "forward", [("x", x3)])
+    case("identity_double", "identity.pt", "double", [("x", x3)])
+    case("tuple", "structured.pt", "forward", [("x", x3)])
+    case("dict", "structured.pt", "dict_out", [("x", x3)])
+    case("scalars", "structured.pt", "scalars", [("x", x3)])
+    ids = torch.tensor([[1, 2, 3]], dtype=torch.float32)
+    mask = torch.tensor([[1, 0, 1]], dtype=torch.float32)
+    bias = torch.tensor([[0.5, 0.5, 0.5]])
+    case("named_positional", "named.pt", "forward", [("ids", ids), ("mask", mask)])
+    case("named_reordered", "named.pt", "forward",
+         [("bias", bias), ("mask", mask), ("ids", ids)], named=True)
+    case("named_scale", "named.pt", "forward",
+         [("scale", torch.tensor(3.0, dtype=torch.float64)), ("mask", mask), ("ids", ids)],
+         named=True)
+    case("faulty_ok", "faulty.pt", "forward", [("x", x3.abs())])
+    case("demo", "demo.pt", "forward", [("features", torch.tensor([[0.5, -1.0, 2.0, 0.1]]))])
+
+    with open(os.path.join(out_dir, "reference.json"), "w") as f:
+        json.dump({"torch_version": torch.__version__, "cases": cases}, f, indent=1)
+
+    # A valid archive whose version record claims a format newer than any LibTorch reads.
+    src = os.path.join(out_dir, "mlp.pt")
+    dst = os.path.join(out_dir, "newer.pt")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.endswith("/version"):
+                data = b"999\n"
+            zout.writestr(item, data)
+
+    if "--resnet" in sys.argv[2:]:
+        import torchvision
+        net = torchvision.models.resnet18(weights=None).eval()
+        torch.jit.script(net).save(os.path.join(out_dir, "resnet18.pt"))
+
+    print("wrote fixtures to", out_dir)
+
+
+if __name__ == "__main__":
+    main()
