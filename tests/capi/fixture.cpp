@@ -8,7 +8,7 @@ namespace ti_test {
 
 std::string models_dir() {
   const char* dir = std::getenv("TORCHINFER_TEST_MODELS");
-  return dir && *dir ? dir : "models";
+  return dir && *dir ? dir : TI_TEST_MODELS_DIR;
 }
 
 std::string model_path(const std::string& file) { return models_dir() + "/" + file; }

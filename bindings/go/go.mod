@@ -1,0 +1,3 @@
+module github.com/torchinfer/libtorchinfer/bindings/go
+
+go 1.24

@@ -1,0 +1,170 @@
+package torchinfer
+
+/*
+#cgo noescape gti_outputs_get
+#cgo nocallback gti_outputs_get
+#cgo noescape gti_outputs_find
+#cgo nocallback gti_outputs_find
+#cgo nocallback ti_outputs_free
+#cgo nocallback ti_outputs_count
+#include "torchinfer.h"
+
+// One cgo call per leaf: the handle plus what Go caches about it.
+static ti_error_t *gti_meta(ti_error_t *e, ti_tensor_t *t, int *dtype, size_t *ndim, const int64_t **shape) {
+  if (e == NULL) {
+    *dtype = (int)ti_tensor_dtype(t);
+    *ndim = ti_tensor_ndim(t);
+    *shape = ti_tensor_shape(t);
+  }
+  return e;
+}
+
+static ti_error_t *gti_outputs_get(const ti_outputs_t *o, size_t i, ti_tensor_t **out, int *dtype,
+                                   size_t *ndim, const int64_t **shape) {
+  ti_error_t *e = ti_outputs_get(o, i, out);
+  return gti_meta(e, *out, dtype, ndim, shape);
+}
+
+static ti_error_t *gti_outputs_find(const ti_outputs_t *o, const char *name, ti_tensor_t **out,
+                                    int *dtype, size_t *ndim, const int64_t **shape) {
+  ti_error_t *e = ti_outputs_find(o, name, out);
+  return gti_meta(e, *out, dtype, ndim, shape);
+}
+*/
+import "C"
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// Outputs are the flattened, named leaves of one prediction's result. Tuple
+// and list elements are named by index, dict entries by key, nested names
+// joined with "." ("1.0", "boxes.2"); a bare tensor is one leaf named "0".
+// int, float and bool results are 0-dim Int64, Float64 and Bool tensors.
+// Outputs are immutable; Close them when done (the tensors taken from them
+// with Get or Find stay valid and are closed separately).
+type Outputs struct {
+	ptr     *C.ti_outputs_t
+	ref     ref
+	cleanup runtime.Cleanup
+}
+
+func freeOutputs(p *C.ti_outputs_t) { C.ti_outputs_free(p) }
+
+// Close frees the outputs. It is idempotent, safe to race with other uses and
+// always returns nil.
+func (o *Outputs) Close() error {
+	if o == nil {
+		return nil
+	}
+	first, freeNow := o.ref.close()
+	if first {
+		o.cleanup.Stop()
+	}
+	if freeNow {
+		C.ti_outputs_free(o.ptr)
+	}
+	return nil
+}
+
+func (o *Outputs) acquire() bool { return o != nil && o.ref.acquire() }
+
+func (o *Outputs) release() {
+	if o.ref.release() {
+		C.ti_outputs_free(o.ptr)
+	}
+}
+
+// Len is the number of leaves (0 once closed).
+func (o *Outputs) Len() int {
+	if !o.acquire() {
+		return 0
+	}
+	n := int(C.ti_outputs_count(o.ptr))
+	o.release()
+	runtime.KeepAlive(o)
+	return n
+}
+
+// Name is the name of leaf i; "" if i is out of range or o is closed.
+func (o *Outputs) Name(i int) string {
+	if i < 0 || !o.acquire() {
+		return ""
+	}
+	s := C.GoString(C.ti_outputs_name(o.ptr, C.size_t(i)))
+	o.release()
+	runtime.KeepAlive(o)
+	return s
+}
+
+// Names are the names of all leaves, in order.
+func (o *Outputs) Names() []string {
+	if !o.acquire() {
+		return nil
+	}
+	defer o.release()
+	n := int(C.ti_outputs_count(o.ptr))
+	names := make([]string, n)
+	for i := range names {
+		names[i] = C.GoString(C.ti_outputs_name(o.ptr, C.size_t(i)))
+	}
+	runtime.KeepAlive(o)
+	return names
+}
+
+// Get returns leaf i as a new Tensor that shares the data (no copy) and may
+// outlive the Outputs and the Model; Close it when done. An i out of range
+// gives an error matching ErrInvalidArgument.
+func (o *Outputs) Get(i int) (*Tensor, error) {
+	if i < 0 {
+		return nil, argError("Outputs.Get: negative index")
+	}
+	if !o.acquire() {
+		return nil, closedError("outputs")
+	}
+	var (
+		t     *C.ti_tensor_t
+		dtype C.int
+		ndim  C.size_t
+		shape *C.int64_t
+	)
+	e := C.gti_outputs_get(o.ptr, C.size_t(i), &t, &dtype, &ndim, &shape)
+	o.release()
+	runtime.KeepAlive(o)
+	return leaf(e, t, dtype, ndim, shape)
+}
+
+// Find returns the leaf called name, as Get. A missing name gives an error
+// matching ErrNotFound whose message lists the names.
+func (o *Outputs) Find(name string) (*Tensor, error) {
+	cname, err := cString(name, "Outputs.Find: name")
+	if err != nil {
+		return nil, err
+	}
+	if !o.acquire() {
+		return nil, closedError("outputs")
+	}
+	var (
+		t     *C.ti_tensor_t
+		dtype C.int
+		ndim  C.size_t
+		shape *C.int64_t
+	)
+	e := C.gti_outputs_find(o.ptr, (*C.char)(unsafe.Pointer(&cname[0])), &t, &dtype, &ndim, &shape)
+	o.release()
+	runtime.KeepAlive(o)
+	runtime.KeepAlive(cname)
+	return leaf(e, t, dtype, ndim, shape)
+}
+
+func leaf(e *C.ti_error_t, t *C.ti_tensor_t, dtype C.int, ndim C.size_t, shape *C.int64_t) (*Tensor, error) {
+	if e != nil {
+		return nil, toError(e)
+	}
+	var dims []int64
+	if ndim > 0 {
+		dims = unsafe.Slice((*int64)(unsafe.Pointer(shape)), int(ndim)) // a view, copied by wrapTensor
+	}
+	return wrapTensor(t, DType(dtype), dims), nil
+}

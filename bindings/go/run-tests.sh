@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every Go test: the binding (plain and -race) and the example service.
+# Env: BUILD_DIR (default <repo>/build) holds libtorchinfer.so and torchinfer.pc;
+#      TORCHINFER_TEST_MODELS (default $BUILD_DIR/models) holds the fixtures.
+# Benchmarks are compiled (go vet / go test build them) but not run.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+BUILD_DIR="$(cd "${BUILD_DIR:-$repo/build}" && pwd)"
+export TORCHINFER_TEST_MODELS="${TORCHINFER_TEST_MODELS:-$BUILD_DIR/models}"
+export PKG_CONFIG_PATH="$BUILD_DIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export CGO_ENABLED=1
+
+if ! pkg-config --exists torchinfer; then
+  echo "run-tests.sh: pkg-config cannot find torchinfer.pc in $BUILD_DIR (build the library first)" >&2
+  exit 1
+fi
+
+step() { echo "==> $*"; }
+step "$(go version); library and pkg-config from $BUILD_DIR; fixtures from $TORCHINFER_TEST_MODELS"
+
+cd "$here"
+step "bindings/go: gofmt + go vet"
+unformatted="$(gofmt -l .)"
+if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
+go vet ./...
+step "bindings/go: go test (leak test: 10000 cycles)"
+go test -count=1 ./...
+step "bindings/go: go test -race -short (leak test: 1000 cycles)"
+go test -race -short -count=1 ./...
+
+cd "$repo/examples/go"
+step "examples/go: gofmt + go vet + build"
+unformatted="$(gofmt -l .)"
+if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
+go vet ./...
+go build -o /dev/null .
+step "examples/go: go test"
+go test -count=1 ./...
+step "examples/go: go test -race"
+go test -race -count=1 ./...
+step "all Go tests passed"

@@ -1,0 +1,83 @@
+// Package torchinfer runs TorchScript models in-process through libtorchinfer,
+// a C library over LibTorch. There is no Python, no sidecar and no RPC: a
+// model is loaded from a file or from bytes and called like a function.
+//
+//	m, err := torchinfer.Load("model.pt")
+//	if err != nil { ... }
+//	defer m.Close()
+//	x, err := torchinfer.NewTensor([]float32{0.5, -1, 2, 0.1}, 1, 4)
+//	if err != nil { ... }
+//	defer x.Close()
+//	out, err := m.Predict(x)
+//	if err != nil { ... }
+//	defer out.Close()
+//	probs, err := out.Find("probs")
+//	if err != nil { ... }
+//	defer probs.Close()
+//	values, err := probs.Float32s()
+//
+// # Memory
+//
+// Model, Tensor and Outputs hold C memory. Close each one when done: Close is
+// idempotent, and a runtime cleanup frees a handle the program forgot to close
+// once it is unreachable, but only as a safety net (the garbage collector does
+// not see the C memory behind a handle, so it may run late or never). Any use
+// after Close returns an error matching ErrClosed; Close may even race with
+// calls in flight on the same handle: those calls finish normally and the C
+// handle is freed when the last of them returns. Go memory is never kept by
+// C: NewTensor copies its data once, and copy-outs copy once into Go slices.
+//
+// # Concurrency
+//
+// A *Model may be used by any number of goroutines at once (Predict,
+// PredictNamed, RunMethod and the accessors). A *Tensor is immutable after
+// creation and may be an input of concurrent predictions. *Outputs is
+// immutable too. Options are applied at load time only.
+//
+// # Errors
+//
+// Every failure reported by the library is an *Error carrying its Code and
+// message; errors.Is(err, ErrNotFound) (and the other sentinels) matches by
+// code.
+package torchinfer
+
+/*
+#include <stdlib.h>
+#include "torchinfer.h"
+
+#if !defined(TI_VERSION_MAJOR) || TI_VERSION_MAJOR != 0
+#error "bindings/go is written for libtorchinfer 0.x, but torchinfer.h has another TI_VERSION_MAJOR: use the Go binding from the same source tree as the library"
+#endif
+
+static const char *gti_header_version(void) { return TI_VERSION_STRING; }
+*/
+import "C"
+
+// Version is the version of the libtorchinfer library loaded at run time, e.g. "0.1.0".
+func Version() string { return C.GoString(C.ti_version()) }
+
+// HeaderVersion is the version of torchinfer.h this package was compiled against.
+func HeaderVersion() string { return C.GoString(C.gti_header_version()) }
+
+// TorchVersion is the version of the LibTorch the library was built against.
+func TorchVersion() string { return C.GoString(C.ti_torch_version()) }
+
+// SetNumThreads sets the number of intra-op threads every later prediction
+// uses, process-wide (n >= 1; otherwise an error matching ErrInvalidArgument).
+func SetNumThreads(n int) error {
+	if n < 1 || n > int(^C.uint(0)>>1) {
+		return &Error{Code: CodeInvalidArgument, Message: "SetNumThreads: n must be >= 1"}
+	}
+	return toError(C.ti_set_num_threads(C.int(n)))
+}
+
+// NumThreads is the intra-op thread count predictions use.
+func NumThreads() int { return int(C.ti_get_num_threads()) }
+
+// CUDADeviceCount is the number of CUDA devices LibTorch can use (0 without CUDA).
+func CUDADeviceCount() int { return int(C.ti_cuda_device_count()) }
+
+// LiveHandles is the number of C handles (models, tensors, outputs, load
+// options, errors) alive in the process. After a piece of code closes
+// everything it made, the count is back where it started: use it in leak tests.
+func LiveHandles() int64 { return int64(C.ti_live_handles()) }

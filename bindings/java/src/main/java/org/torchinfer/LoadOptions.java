@@ -1,0 +1,65 @@
+package org.torchinfer;
+
+import java.util.Objects;
+
+/**
+ * Settings for {@link Model#load(java.nio.file.Path, LoadOptions)}: a plain Java value, nothing
+ * to close. The native {@code ti_load_options_t} is made and freed inside each load.
+ *
+ * <pre>{@code
+ * Model m = Model.load(path, new LoadOptions().device("cuda:0"));
+ * }</pre>
+ *
+ * <p>Not synchronized: do not change options from one thread while another loads with them.
+ */
+public final class LoadOptions {
+  private volatile String device = "cpu";
+
+  /** Default options: device "cpu". */
+  public LoadOptions() {}
+
+  /**
+   * Sets the device the model is loaded onto: "cpu", "cuda" (the current CUDA device) or
+   * "cuda:N". The string is checked now; whether the device is present is checked by the load,
+   * which fails with {@link TorchInferException.Code#DEVICE} (never a CPU fallback).
+   *
+   * @throws TorchInferException INVALID_ARGUMENT for a malformed string, UNSUPPORTED for a
+   *     device type other than cpu and cuda
+   * @return this
+   */
+  public LoadOptions device(String device) {
+    Objects.requireNonNull(device, "device");
+    long o = newNative(device); // validates
+    NativeApi.ti_load_options_free(o);
+    this.device = device;
+    return this;
+  }
+
+  /** The device string ("cpu" by default). */
+  public String device() {
+    return device;
+  }
+
+  /** A native options handle for these settings; the caller frees it. */
+  long newNative() {
+    return newNative(device);
+  }
+
+  private static long newNative(String device) {
+    long o = NativeApi.ti_load_options_create();
+    if (o == 0) {
+      throw new TorchInferException(TorchInferException.Code.OUT_OF_MEMORY, "ti_load_options_create failed");
+    }
+    long err = NativeApi.ti_load_options_set_device(o, NativeApi.cstr(device));
+    if (err != 0) {
+      NativeApi.ti_load_options_free(o);
+      throw NativeApi.take(err);
+    }
+    return o;
+  }
+
+  @Override
+  public String toString() {
+    return "LoadOptions(device=" + device + ")";
+  }
+}

@@ -1,0 +1,153 @@
+package org.torchinfer;
+
+import com.sun.jna.Callback;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The C API of libtorchinfer, bound with JNA direct mapping ({@link Native#register}).
+ *
+ * <p>Internal: nothing outside this package calls it. Every handle ({@code ti_model_t *},
+ * {@code ti_tensor_t *}, ...) is passed as a {@code long} holding the pointer value, every
+ * {@code size_t} as a {@code long} and every {@code out} parameter as a {@code long[1]}: the
+ * binding requires a 64-bit JVM. Out parameters, shape and input arrays are addresses in a
+ * per-thread {@link Scratch} buffer, so the hot calls take only primitive arguments (JNA's
+ * cheapest path: a Java array argument costs ~100 ns more per call). Strings going in are
+ * NUL-terminated UTF-8 {@code byte[]}; strings coming out are {@code const char *} views read
+ * with {@link #string(long)}.
+ */
+final class NativeApi {
+  private NativeApi() {}
+
+  /** The release callback of {@code ti_tensor_wrap}. */
+  interface ReleaseCallback extends Callback {
+    void invoke(Pointer ctx);
+  }
+
+  static {
+    if (Native.POINTER_SIZE != 8) {
+      throw new UnsupportedOperationException("torchinfer needs a 64-bit JVM");
+    }
+    String explicit = System.getProperty("torchinfer.library");
+    String name = explicit != null && !explicit.isEmpty() ? explicit : "torchinfer";
+    NativeLibrary lib;
+    try {
+      lib = NativeLibrary.getInstance(name);
+    } catch (UnsatisfiedLinkError e) {
+      UnsatisfiedLinkError err = new UnsatisfiedLinkError(
+          "torchinfer: cannot load the native library '" + name + "' (libtorchinfer.so). Build it"
+              + " (cmake -S . -B build -G Ninja && ninja -C build) and point JNA at it with"
+              + " -Djna.library.path=<dir containing libtorchinfer.so>, or set"
+              + " -Dtorchinfer.library=<absolute path of the library>. Cause: " + e.getMessage());
+      err.initCause(e);
+      throw err;
+    }
+    Native.register(NativeApi.class, lib);
+  }
+
+  // Errors
+  static native int ti_error_code(long e);
+  static native long ti_error_message(long e);
+  static native void ti_error_free(long e);
+  static native long ti_code_name(int code);
+
+  // Runtime
+  static native long ti_version();
+  static native long ti_torch_version();
+  static native long ti_set_num_threads(int n);
+  static native int ti_get_num_threads();
+  static native int ti_cuda_device_count();
+  static native long ti_live_handles();
+
+  // Data types
+  static native long ti_dtype_size(int dtype);
+  static native long ti_dtype_name(int dtype);
+
+  // Tensors: one overload of ti_tensor_create per Java array type (all map to the same symbol).
+  static native long ti_tensor_create(int dtype, long shape, long ndim, float[] data, long nbytes, long out);
+  static native long ti_tensor_create(int dtype, long shape, long ndim, double[] data, long nbytes, long out);
+  static native long ti_tensor_create(int dtype, long shape, long ndim, long[] data, long nbytes, long out);
+  static native long ti_tensor_create(int dtype, long shape, long ndim, int[] data, long nbytes, long out);
+  static native long ti_tensor_create(int dtype, long shape, long ndim, short[] data, long nbytes, long out);
+  static native long ti_tensor_create(int dtype, long shape, long ndim, byte[] data, long nbytes, long out);
+  static native long ti_tensor_create(int dtype, long shape, long ndim, long data, long nbytes, long out);
+  static native long ti_tensor_wrap(int dtype, long shape, long ndim, long data, long nbytes,
+      ReleaseCallback release, long ctx, long out);
+  static native void ti_tensor_free(long t);
+  static native int ti_tensor_dtype(long t);
+  static native long ti_tensor_ndim(long t);
+  static native long ti_tensor_shape(long t);
+  static native long ti_tensor_numel(long t);
+  static native long ti_tensor_nbytes(long t);
+  static native long ti_tensor_device(long t);
+  static native long ti_tensor_data(long t, long data);
+  static native long ti_tensor_copy_to(long t, float[] dst, long nbytes);
+  static native long ti_tensor_copy_to(long t, double[] dst, long nbytes);
+  static native long ti_tensor_copy_to(long t, long[] dst, long nbytes);
+  static native long ti_tensor_copy_to(long t, int[] dst, long nbytes);
+  static native long ti_tensor_copy_to(long t, short[] dst, long nbytes);
+  static native long ti_tensor_copy_to(long t, byte[] dst, long nbytes);
+
+  // Load options
+  static native long ti_load_options_create();
+  static native void ti_load_options_free(long o);
+  static native long ti_load_options_set_device(long o, byte[] device);
+
+  // Models
+  static native long ti_model_load(byte[] path, long opts, long out);
+  static native long ti_model_load_buffer(byte[] data, long len, long opts, long out);
+  static native void ti_model_free(long m);
+  static native long ti_model_predict(long m, long inputs, long n, long out);
+  static native long ti_model_predict_named(long m, long names, long inputs, long n, long out);
+  static native long ti_model_run_method(long m, byte[] method, long inputs, long n, long out);
+  static native long ti_model_input_count(long m);
+  static native long ti_model_input_name(long m, long i);
+  static native long ti_model_method_count(long m);
+  static native long ti_model_method_name(long m, long i);
+  static native long ti_model_device(long m);
+
+  // Outputs
+  static native long ti_outputs_count(long o);
+  static native long ti_outputs_name(long o, long i);
+  static native long ti_outputs_get(long o, long i, long out);
+  static native long ti_outputs_find(long o, byte[] name, long out);
+  static native void ti_outputs_free(long o);
+
+  /** Reads a NUL-terminated UTF-8 string the library owns; null for a NULL pointer. */
+  static String string(long p) {
+    return p == 0 ? null : new Pointer(p).getString(0, StandardCharsets.UTF_8.name());
+  }
+
+  /** A NUL-terminated UTF-8 copy of {@code s}. */
+  static byte[] cstr(String s) {
+    byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+    byte[] out = new byte[utf8.length + 1];
+    System.arraycopy(utf8, 0, out, 0, utf8.length);
+    return out;
+  }
+
+  /**
+   * Turns a returned {@code ti_error_t *} into an exception: copies its code and message,
+   * frees it at once, and throws. Does nothing for NULL (success).
+   */
+  static void check(long err) {
+    if (err != 0) {
+      throw take(err);
+    }
+  }
+
+  /** Copies code and message out of {@code err}, frees it, and returns the exception. */
+  static TorchInferException take(long err) {
+    int code;
+    String message;
+    try {
+      code = ti_error_code(err);
+      message = string(ti_error_message(err));
+    } finally {
+      ti_error_free(err);
+    }
+    return new TorchInferException(TorchInferException.Code.of(code), message);
+  }
+}

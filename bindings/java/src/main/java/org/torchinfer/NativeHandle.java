@@ -1,0 +1,198 @@
+package org.torchinfer;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.Cleaner;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The lifetime of one C handle: explicit, idempotent {@link #close()}, a {@link Cleaner} as the
+ * safety net, and an in-flight counter so that {@code close()} racing with a call on another
+ * thread never frees the handle under that call.
+ *
+ * <p>Every use of the pointer is bracketed by {@link #acquire()} and {@link #release()}.
+ * {@code state} packs a "closed" bit (the sign bit) and the number of calls in flight. close()
+ * sets the bit; the handle is freed by whoever brings the state to "closed, none in flight":
+ * close() itself when nothing is running, otherwise the last call to finish. acquire() after
+ * close() throws {@link IllegalStateException}. The actual free is {@link Cleaner.Cleanable#clean()},
+ * which runs at most once whether reached through close() or through the Cleaner.
+ */
+abstract class NativeHandle implements AutoCloseable {
+  private static final int CLOSED = Integer.MIN_VALUE;
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(NativeHandle.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** One daemon thread for the whole binding. */
+  private static final Cleaner CLEANER = Cleaner.create(r -> {
+    Thread t = new Thread(r, "torchinfer-cleaner");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** Which C function frees a handle. */
+  enum Kind {
+    MODEL, TENSOR, OUTPUTS;
+
+    void free(long ptr) {
+      switch (this) {
+        case MODEL -> NativeApi.ti_model_free(ptr);
+        case TENSOR -> NativeApi.ti_tensor_free(ptr);
+        case OUTPUTS -> NativeApi.ti_outputs_free(ptr);
+        default -> throw new AssertionError(this);
+      }
+    }
+  }
+
+  /**
+   * The cleaning action: it holds only the pointer value and the kind, never the Java object,
+   * or the object could never become unreachable. Runs at most once (the AtomicBoolean).
+   *
+   * <p>A child handle (a tensor that {@link Outputs#get(int)} hands out) is not registered with
+   * the Cleaner itself: its Free is listed in the parent's Free, and the child object holds a
+   * strong reference to the parent. So when the Cleaner runs the parent's action, no child
+   * object is reachable either, and the parent's action frees the children that are still open.
+   */
+  private static final class Free extends AtomicBoolean implements Runnable {
+    private static final long serialVersionUID = 1L;
+    private static final AtomicInteger BY_CLEANER = new AtomicInteger();
+    private final long ptr;
+    private final Kind kind;
+    private volatile boolean explicit;
+    private List<Free> children; // guarded by this
+
+    Free(long ptr, Kind kind) {
+      this.ptr = ptr;
+      this.kind = kind;
+    }
+
+    synchronized void addChild(Free child) {
+      if (children == null) {
+        children = new ArrayList<>(2);
+      }
+      children.add(child);
+    }
+
+    @Override
+    public void run() {
+      if (!compareAndSet(false, true)) {
+        return;
+      }
+      if (!explicit) {
+        BY_CLEANER.incrementAndGet();
+      }
+      kind.free(ptr);
+      List<Free> kids;
+      synchronized (this) {
+        kids = children;
+        children = null;
+      }
+      // After an explicit close the owner closes its children through their own state (they
+      // may have calls in flight); only the unreachable case frees them here.
+      if (kids != null && !explicit) {
+        for (Free child : kids) {
+          child.run();
+        }
+      }
+    }
+  }
+
+  private final long ptr;
+  private final Free free;
+  private final Cleaner.Cleanable cleanable; // null for a child handle
+  @SuppressWarnings("unused") // keeps the parent reachable while this child is (see Free)
+  private final NativeHandle parent;
+  @SuppressWarnings("unused") // accessed through STATE
+  private volatile int state;
+
+  NativeHandle(long ptr, Kind kind) {
+    this(ptr, kind, null);
+  }
+
+  /** A handle freed by close(), or with {@code parent} by the parent's cleaning action. */
+  NativeHandle(long ptr, Kind kind, NativeHandle parent) {
+    if (ptr == 0) {
+      throw new TorchInferException(TorchInferException.Code.INTERNAL,
+          "the library returned success with a NULL " + kind.name().toLowerCase() + " handle");
+    }
+    this.ptr = ptr;
+    this.free = new Free(ptr, kind);
+    this.parent = parent;
+    if (parent == null) {
+      this.cleanable = CLEANER.register(this, free);
+    } else {
+      this.cleanable = null;
+      parent.free.addChild(free);
+    }
+  }
+
+  private void freeNow() {
+    free.explicit = true;
+    if (cleanable != null) {
+      cleanable.clean();
+    } else {
+      free.run();
+    }
+  }
+
+  /** Marks a call in flight and returns the pointer; throws if the handle is closed. */
+  final long acquire() {
+    for (;;) {
+      int s = (int) STATE.getVolatile(this);
+      if (s < 0) {
+        throw new IllegalStateException(getClass().getSimpleName() + " is closed");
+      }
+      if (STATE.compareAndSet(this, s, s + 1)) {
+        return ptr;
+      }
+    }
+  }
+
+  /** Ends a call started by {@link #acquire()}; frees the handle if it was closed meanwhile. */
+  final void release() {
+    int s = (int) STATE.getAndAdd(this, -1) - 1;
+    if (s == CLOSED) {
+      freeNow();
+    }
+  }
+
+  /**
+   * Frees the native handle. Idempotent; safe to call from any thread, also while another
+   * thread is using the object (the handle is then freed when that call returns). Any use
+   * after close throws {@link IllegalStateException}.
+   */
+  @Override
+  public void close() {
+    for (;;) {
+      int s = (int) STATE.getVolatile(this);
+      if (s < 0) {
+        return;
+      }
+      if (STATE.compareAndSet(this, s, s | CLOSED)) {
+        if (s == 0) {
+          freeNow();
+        }
+        return;
+      }
+    }
+  }
+
+  /** True once {@link #close()} was called. */
+  public final boolean isClosed() {
+    return (int) STATE.getVolatile(this) < 0;
+  }
+
+  /** How many handles the Cleaner has freed because their objects were never closed. */
+  static int freedByCleaner() {
+    return Free.BY_CLEANER.get();
+  }
+}

@@ -1,0 +1,43 @@
+package org.torchinfer;
+
+/** Process-wide functions of libtorchinfer. */
+public final class TorchInfer {
+  private TorchInfer() {}
+
+  /** The native library's version at run time, e.g. "0.1.0". */
+  public static String version() {
+    return NativeApi.string(NativeApi.ti_version());
+  }
+
+  /** The version of the LibTorch the native library was built against. */
+  public static String torchVersion() {
+    return NativeApi.string(NativeApi.ti_torch_version());
+  }
+
+  /**
+   * Sets the number of intra-op threads every later prediction uses (process-wide, n >= 1).
+   *
+   * @throws TorchInferException INVALID_ARGUMENT when {@code n < 1}
+   */
+  public static void setNumThreads(int n) {
+    NativeApi.check(NativeApi.ti_set_num_threads(n));
+  }
+
+  /** The intra-op thread count predictions use. */
+  public static int numThreads() {
+    return NativeApi.ti_get_num_threads();
+  }
+
+  /** The number of CUDA devices LibTorch can use; 0 on a CPU-only build or machine. */
+  public static int cudaDeviceCount() {
+    return NativeApi.ti_cuda_device_count();
+  }
+
+  /**
+   * The number of live native handles (models, tensors, outputs, load options, errors) in the
+   * process. For leak tests: it returns to its starting value once everything is closed.
+   */
+  public static long liveHandles() {
+    return NativeApi.ti_live_handles();
+  }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every Rust test of libtorchinfer: the -sys header check, the safe API's unit,
+# integration and doc tests (default features and --all-features), compiles the benchmark
+# (without running it), and builds and runs the example on demo.pt.
+#
+#   BUILD_DIR=<libtorchinfer build dir> (default <repo>/build)
+#   TORCHINFER_TEST_MODELS=<fixtures dir> (default $BUILD_DIR/models)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+BUILD_DIR=$(cd "${BUILD_DIR:-$repo/build}" && pwd)
+export TORCHINFER_TEST_MODELS=${TORCHINFER_TEST_MODELS:-$BUILD_DIR/models}
+# torchinfer-sys finds the library and headers through the build tree's torchinfer.pc.
+export PKG_CONFIG_PATH="$BUILD_DIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+cd "$here"
+
+echo "== cargo test --workspace"
+cargo test --workspace --locked
+echo "== cargo test --workspace --all-features"
+cargo test --workspace --all-features --locked
+echo "== cargo bench --no-run (compile only)"
+cargo bench -p torchinfer --bench predict --no-run --locked
+
+echo "== example: torchinfer-predict demo.pt 0.5 -1 2 0.1"
+cargo build -p torchinfer-predict --locked
+predict="${CARGO_TARGET_DIR:-target}/debug/torchinfer-predict"
+out=$("$predict" "$TORCHINFER_TEST_MODELS/demo.pt" 0.5 -1 2 0.1)
+echo "$out"
+for want in '^logits: float32 \[1, 3\] = ' '^probs: float32 \[1, 3\] = '; do
+  if ! grep -q "$want" <<<"$out"; then
+    echo "example output lacks a line matching: $want" >&2
+    exit 1
+  fi
+done
+# The probabilities sum to 1.
+if ! awk '/^probs:/ { s = $6 + $7 + $8; exit !(s > 0.9999 && s < 1.0001) }' <<<"$out"; then
+  echo "example: probs do not sum to 1" >&2
+  exit 1
+fi
+# A missing model is reported as an error with a non-zero exit status.
+if "$predict" "$TORCHINFER_TEST_MODELS/no-such.pt" 2>/tmp/torchinfer-rs-err.$$; then
+  echo "example: expected a failure for a missing model" >&2
+  exit 1
+fi
+grep -q 'TI_ERR_NOT_FOUND' /tmp/torchinfer-rs-err.$$ || { cat /tmp/torchinfer-rs-err.$$ >&2; exit 1; }
+rm -f /tmp/torchinfer-rs-err.$$
+echo "example: 2 passed, 0 failed"
+echo "rust: all tests passed"

@@ -1,0 +1,350 @@
+//! [`Model`] and its [`LoadOptions`].
+
+use std::ffi::CString;
+use std::fmt;
+use std::path::Path;
+use std::ptr::{self, NonNull};
+
+use torchinfer_sys as sys;
+
+use crate::{Code, Error, Outputs, Result, Tensor};
+
+/// A loaded TorchScript module, in eval mode.
+///
+/// `Model` is `Send + Sync`: share it between threads (`&Model`, `Arc<Model>`) and call
+/// [`predict`](Model::predict) from all of them at once. Dropping it frees the model; tensors
+/// and outputs obtained from it stay valid.
+///
+/// ```
+/// use torchinfer::{Model, Tensor};
+/// # fn main() -> torchinfer::Result<()> {
+/// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+/// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+/// # let path = format!("{dir}/mlp.pt");
+/// let model = Model::load(&path)?; // mlp.pt: x [N, 16] -> [N, 4]
+/// assert_eq!(model.inputs(), ["x"]);
+/// let x = Tensor::from_slice(&[0.5f32; 16], &[1, 16])?;
+/// let outputs = model.predict(&[&x])?;
+/// let y = outputs.get(0)?;
+/// assert_eq!(y.shape(), &[1, 4]);
+/// assert_eq!(y.to_vec::<f32>()?.len(), 4);
+/// # Ok(()) }
+/// ```
+pub struct Model {
+    ptr: NonNull<sys::ti_model_t>,
+}
+
+// SAFETY: torchinfer.h: "A handle may be freed on a different thread than the one that made it."
+unsafe impl Send for Model {}
+// SAFETY: torchinfer.h: "ti_model_t: any number of threads may call ti_model_predict*,
+// ti_model_run_method and the accessors on one model at the same time." `&Model` only reaches
+// those functions; ti_model_free (the one that must not race) needs ownership (Drop).
+unsafe impl Sync for Model {}
+
+/// Settings for loading a model; a builder. Obtain one with [`Model::builder`] or
+/// [`LoadOptions::new`].
+///
+/// ```
+/// use torchinfer::{Code, Model};
+/// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+/// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+/// # let path = format!("{dir}/mlp.pt");
+/// let model = Model::builder().device("cpu").load(&path).unwrap();
+/// assert_eq!(model.device(), "cpu");
+/// let err = Model::builder().device("mps").load(&path).unwrap_err();
+/// assert_eq!(err.code(), Code::Unsupported);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    device: Option<String>,
+}
+
+/// Owns a ti_load_options_t for the duration of one load.
+struct RawOptions(NonNull<sys::ti_load_options_t>);
+
+impl Drop for RawOptions {
+    fn drop(&mut self) {
+        // SAFETY: we own the options.
+        unsafe { sys::ti_load_options_free(self.0.as_ptr()) }
+    }
+}
+
+impl LoadOptions {
+    /// Default options (device `"cpu"`).
+    pub fn new() -> LoadOptions {
+        LoadOptions::default()
+    }
+
+    /// The device to load onto: `"cpu"`, `"cuda"` or `"cuda:N"`. A CUDA device that is not
+    /// present fails the load with [`Code::Device`]; there is no CPU fallback.
+    pub fn device(mut self, device: impl Into<String>) -> LoadOptions {
+        self.device = Some(device.into());
+        self
+    }
+
+    fn with_raw<T>(&self, f: impl FnOnce(*const sys::ti_load_options_t) -> Result<T>) -> Result<T> {
+        let Some(device) = &self.device else {
+            return f(ptr::null()); // NULL options: the library's defaults
+        };
+        // SAFETY: plain constructor.
+        let raw = NonNull::new(unsafe { sys::ti_load_options_create() })
+            .map(RawOptions)
+            .ok_or_else(|| Error::local(Code::OutOfMemory, "ti_load_options_create failed"))?;
+        let device = cstring(device, "device")?;
+        // SAFETY: `raw` is ours and not shared with any other thread.
+        Error::check(unsafe { sys::ti_load_options_set_device(raw.0.as_ptr(), device.as_ptr()) })?;
+        f(raw.0.as_ptr())
+    }
+
+    /// Loads a TorchScript archive (`torch.jit.save`) from a file.
+    ///
+    /// Errors: [`Code::NotFound`] (no such file), [`Code::ModelFormat`] (not a loadable
+    /// archive), [`Code::Device`], [`Code::Unsupported`] / [`Code::InvalidArgument`] (bad
+    /// device string), [`Code::OutOfMemory`].
+    pub fn load(&self, path: impl AsRef<Path>) -> Result<Model> {
+        let path = path_cstring(path.as_ref())?;
+        self.with_raw(|opts| {
+            let mut out = ptr::null_mut();
+            // SAFETY: valid C string, options or NULL, out pointer.
+            Error::check(unsafe { sys::ti_model_load(path.as_ptr(), opts, &mut out) })?;
+            // SAFETY: on success `out` is a new model we own.
+            Ok(unsafe { Model::from_raw(out) })
+        })
+    }
+
+    /// Loads a TorchScript archive from memory; `bytes` may be dropped right after.
+    pub fn load_from_bytes(&self, bytes: &[u8]) -> Result<Model> {
+        self.with_raw(|opts| {
+            let mut out = ptr::null_mut();
+            // SAFETY: `bytes` is valid for its length; the library copies what it needs.
+            let err = unsafe {
+                sys::ti_model_load_buffer(bytes.as_ptr().cast(), bytes.len(), opts, &mut out)
+            };
+            Error::check(err)?;
+            // SAFETY: on success `out` is a new model we own.
+            Ok(unsafe { Model::from_raw(out) })
+        })
+    }
+}
+
+fn cstring(s: &str, what: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| {
+        Error::local(
+            Code::InvalidArgument,
+            format!("{what} {s:?} contains a NUL byte"),
+        )
+    })
+}
+
+fn path_cstring(path: &Path) -> Result<CString> {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path
+        .to_str()
+        .ok_or_else(|| Error::local(Code::InvalidArgument, format!("path {path:?} is not UTF-8")))?
+        .as_bytes()
+        .to_vec();
+    CString::new(bytes).map_err(|_| {
+        Error::local(
+            Code::InvalidArgument,
+            format!("path {path:?} contains a NUL byte"),
+        )
+    })
+}
+
+/// Calls `f` with the inputs as a C array of handles, on the stack for up to 8 inputs.
+fn with_handles<T>(inputs: &[&Tensor], f: impl FnOnce(&[*const sys::ti_tensor_t]) -> T) -> T {
+    const STACK: usize = 8;
+    if inputs.len() <= STACK {
+        let mut buf = [ptr::null::<sys::ti_tensor_t>(); STACK];
+        for (slot, t) in buf.iter_mut().zip(inputs) {
+            *slot = t.as_raw();
+        }
+        f(&buf[..inputs.len()])
+    } else {
+        let v: Vec<_> = inputs.iter().map(|t| t.as_raw()).collect();
+        f(&v)
+    }
+}
+
+fn array_ptr<T>(items: &[*const T]) -> *const *const T {
+    if items.is_empty() {
+        ptr::null()
+    } else {
+        items.as_ptr()
+    }
+}
+
+impl Model {
+    /// Loads a model from a file onto the CPU. See [`LoadOptions::load`] for the errors.
+    pub fn load(path: impl AsRef<Path>) -> Result<Model> {
+        LoadOptions::new().load(path)
+    }
+
+    /// Loads a model from the bytes of a TorchScript archive onto the CPU.
+    ///
+    /// ```
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// let bytes = std::fs::read(format!("{dir}/identity.pt")).unwrap();
+    /// let model = torchinfer::Model::load_from_bytes(&bytes).unwrap();
+    /// assert_eq!(model.methods(), ["double", "forward"]);
+    /// ```
+    pub fn load_from_bytes(bytes: &[u8]) -> Result<Model> {
+        LoadOptions::new().load_from_bytes(bytes)
+    }
+
+    /// Options for loading (device).
+    pub fn builder() -> LoadOptions {
+        LoadOptions::new()
+    }
+
+    /// Takes ownership of a raw model handle.
+    ///
+    /// # Safety
+    /// `ptr` must be a live `ti_model_t` that nothing else frees.
+    ///
+    /// # Panics
+    /// If `ptr` is NULL.
+    pub unsafe fn from_raw(ptr: *mut sys::ti_model_t) -> Model {
+        Model {
+            ptr: NonNull::new(ptr).expect("Model::from_raw: NULL handle"),
+        }
+    }
+
+    /// The raw handle, still owned by `self`.
+    pub fn as_raw(&self) -> *mut sys::ti_model_t {
+        self.ptr.as_ptr()
+    }
+
+    /// Runs `forward` with positional inputs in schema order; trailing arguments with
+    /// defaults may be left out. An `int`/`float`/`bool` argument takes a one-element tensor.
+    ///
+    /// Errors: [`Code::InvalidArgument`] (wrong count or kind of input), [`Code::Runtime`]
+    /// (raised by the model), [`Code::OutOfMemory`], [`Code::Unsupported`] (a result that is
+    /// not a tensor, int, float or bool), [`Code::Device`].
+    pub fn predict(&self, inputs: &[&Tensor]) -> Result<Outputs> {
+        with_handles(inputs, |handles| {
+            let mut out = ptr::null_mut();
+            // SAFETY: live model (concurrent predicts are allowed); `handles` are live tensors
+            // borrowed for the duration of the call.
+            let err = unsafe {
+                sys::ti_model_predict(self.as_raw(), array_ptr(handles), handles.len(), &mut out)
+            };
+            Error::check(err)?;
+            // SAFETY: on success `out` is new outputs we own.
+            Ok(unsafe { Outputs::from_raw(out) })
+        })
+    }
+
+    /// Runs `forward` with inputs matched to argument names, in any order; arguments with
+    /// defaults may be omitted.
+    ///
+    /// ```
+    /// use torchinfer::{Model, Tensor};
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// // named.pt: forward(ids, mask, bias=None, scale=1.0) -> ids * mask * scale (+ bias)
+    /// let model = Model::load(format!("{dir}/named.pt")).unwrap();
+    /// let ids = Tensor::from_slice(&[1f32, 2., 3.], &[1, 3]).unwrap();
+    /// let mask = Tensor::from_slice(&[1f32, 0., 1.], &[1, 3]).unwrap();
+    /// let scale = Tensor::scalar(2.0f64).unwrap();
+    /// let out = model.predict_named(&[("scale", &scale), ("mask", &mask), ("ids", &ids)]).unwrap();
+    /// assert_eq!(out.get(0).unwrap().to_vec::<f32>().unwrap(), [2., 0., 6.]);
+    /// ```
+    ///
+    /// Errors: as [`Model::predict`]; an unknown, duplicate or missing name is
+    /// [`Code::InvalidArgument`].
+    pub fn predict_named(&self, inputs: &[(&str, &Tensor)]) -> Result<Outputs> {
+        let names = inputs
+            .iter()
+            .map(|(name, _)| cstring(name, "input name"))
+            .collect::<Result<Vec<_>>>()?;
+        let name_ptrs: Vec<*const std::ffi::c_char> = names.iter().map(|n| n.as_ptr()).collect();
+        let tensors: Vec<&Tensor> = inputs.iter().map(|(_, t)| *t).collect();
+        with_handles(&tensors, |handles| {
+            let mut out = ptr::null_mut();
+            // SAFETY: as predict; `name_ptrs` has one valid C string per handle.
+            let err = unsafe {
+                sys::ti_model_predict_named(
+                    self.as_raw(),
+                    array_ptr(&name_ptrs),
+                    array_ptr(handles),
+                    handles.len(),
+                    &mut out,
+                )
+            };
+            Error::check(err)?;
+            // SAFETY: on success `out` is new outputs we own.
+            Ok(unsafe { Outputs::from_raw(out) })
+        })
+    }
+
+    /// Runs another method (exported with `@torch.jit.export`, or `"forward"`) with
+    /// positional inputs.
+    ///
+    /// Errors: as [`Model::predict`], plus [`Code::NotFound`] when there is no such method.
+    pub fn run_method(&self, method: &str, inputs: &[&Tensor]) -> Result<Outputs> {
+        let method = cstring(method, "method name")?;
+        with_handles(inputs, |handles| {
+            let mut out = ptr::null_mut();
+            // SAFETY: as predict.
+            let err = unsafe {
+                sys::ti_model_run_method(
+                    self.as_raw(),
+                    method.as_ptr(),
+                    array_ptr(handles),
+                    handles.len(),
+                    &mut out,
+                )
+            };
+            Error::check(err)?;
+            // SAFETY: on success `out` is new outputs we own.
+            Ok(unsafe { Outputs::from_raw(out) })
+        })
+    }
+
+    /// The names of `forward`'s arguments (without `self`), in schema order.
+    pub fn inputs(&self) -> Vec<&str> {
+        // SAFETY: live model; names are views valid until the model is freed.
+        unsafe {
+            (0..sys::ti_model_input_count(self.as_raw()))
+                .map(|i| crate::view_str(sys::ti_model_input_name(self.as_raw(), i)))
+                .collect()
+        }
+    }
+
+    /// The names of the methods the model can run, sorted.
+    pub fn methods(&self) -> Vec<&str> {
+        // SAFETY: live model; names are views valid until the model is freed.
+        unsafe {
+            (0..sys::ti_model_method_count(self.as_raw()))
+                .map(|i| crate::view_str(sys::ti_model_method_name(self.as_raw(), i)))
+                .collect()
+        }
+    }
+
+    /// The device the model lives on: `"cpu"` or `"cuda:N"`.
+    pub fn device(&self) -> &str {
+        // SAFETY: live model; the view lives as long as the model.
+        unsafe { crate::view_str(sys::ti_model_device(self.as_raw())) }
+    }
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        // SAFETY: we own the model, and `&mut self` means no other use is in flight.
+        unsafe { sys::ti_model_free(self.ptr.as_ptr()) }
+    }
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("device", &self.device())
+            .field("inputs", &self.inputs())
+            .field("methods", &self.methods())
+            .finish()
+    }
+}

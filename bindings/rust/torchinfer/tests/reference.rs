@@ -1,0 +1,185 @@
+//! Runs every case of the shared reference.json and compares names, dtypes, shapes, values.
+
+mod common;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use torchinfer::{DType, Model, Tensor};
+
+use common::LeakCheck;
+
+fn tensor_from_json(spec: &Value) -> Tensor {
+    let dtype = DType::from_name(spec["dtype"].as_str().unwrap()).expect("known dtype");
+    let shape: Vec<i64> = spec["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let data = spec["data"].as_array().unwrap();
+    let f = || data.iter().map(|v| v.as_f64().unwrap());
+    let i = || data.iter().map(|v| v.as_i64().unwrap());
+    match dtype {
+        DType::Float32 => Tensor::from_slice(&f().map(|x| x as f32).collect::<Vec<_>>(), &shape),
+        DType::Float64 => Tensor::from_slice(&f().collect::<Vec<_>>(), &shape),
+        DType::Int8 => Tensor::from_slice(&i().map(|x| x as i8).collect::<Vec<_>>(), &shape),
+        DType::UInt8 => Tensor::from_slice(&i().map(|x| x as u8).collect::<Vec<_>>(), &shape),
+        DType::Int16 => Tensor::from_slice(&i().map(|x| x as i16).collect::<Vec<_>>(), &shape),
+        DType::Int32 => Tensor::from_slice(&i().map(|x| x as i32).collect::<Vec<_>>(), &shape),
+        DType::Int64 => Tensor::from_slice(&i().collect::<Vec<_>>(), &shape),
+        DType::Bool => Tensor::from_slice(&i().map(|x| x != 0).collect::<Vec<_>>(), &shape),
+        other => panic!("reference input dtype {other} not handled by this test"),
+    }
+    .unwrap()
+}
+
+/// The tensor's values as f64, whatever the dtype.
+fn values(t: &Tensor) -> Vec<f64> {
+    match t.dtype() {
+        DType::Float32 => t
+            .to_vec::<f32>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::Float64 => t.to_vec::<f64>().unwrap(),
+        DType::Float16 => t
+            .to_half_bits()
+            .unwrap()
+            .into_iter()
+            .map(|b| common::f16_to_f32(b) as f64)
+            .collect(),
+        DType::BFloat16 => t
+            .to_half_bits()
+            .unwrap()
+            .into_iter()
+            .map(|b| common::bf16_to_f32(b) as f64)
+            .collect(),
+        DType::Int8 => t
+            .to_vec::<i8>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::UInt8 => t
+            .to_vec::<u8>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::Int16 => t
+            .to_vec::<i16>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::Int32 => t
+            .to_vec::<i32>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::Int64 => t
+            .to_vec::<i64>()
+            .unwrap()
+            .into_iter()
+            .map(|x| x as f64)
+            .collect(),
+        DType::Bool => t
+            .to_vec::<bool>()
+            .unwrap()
+            .into_iter()
+            .map(|b| b as u8 as f64)
+            .collect(),
+        other => panic!("unexpected dtype {other}"),
+    }
+}
+
+#[test]
+fn all_reference_cases() {
+    let _leaks = LeakCheck::new();
+    let text = std::fs::read_to_string(common::model_path("reference.json")).unwrap();
+    let reference: Value = serde_json::from_str(&text).unwrap();
+    let cases = reference["cases"].as_array().unwrap();
+    assert!(
+        cases.len() >= 12,
+        "expected the shared cases, got {}",
+        cases.len()
+    );
+
+    let mut models: HashMap<String, Model> = HashMap::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let file = case["model"].as_str().unwrap();
+        let model = models
+            .entry(file.to_string())
+            .or_insert_with(|| Model::load(common::model_path(file)).unwrap());
+        let inputs: Vec<(String, Tensor)> = case["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["name"].as_str().unwrap().to_string(), tensor_from_json(i)))
+            .collect();
+        let method = case["method"].as_str().unwrap();
+        let outputs = if case["named"].as_bool().unwrap() {
+            assert_eq!(method, "forward");
+            let named: Vec<(&str, &Tensor)> = inputs.iter().map(|(n, t)| (n.as_str(), t)).collect();
+            model.predict_named(&named)
+        } else {
+            let positional: Vec<&Tensor> = inputs.iter().map(|(_, t)| t).collect();
+            if method == "forward" {
+                model.predict(&positional)
+            } else {
+                model.run_method(method, &positional)
+            }
+        }
+        .unwrap_or_else(|e| panic!("case {name}: {e}"));
+
+        let expected = case["outputs"].as_array().unwrap();
+        let names: Vec<&str> = outputs.names().collect();
+        let expected_names: Vec<&str> = expected
+            .iter()
+            .map(|o| o["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected_names, "case {name}: leaf names");
+        for want in expected {
+            let leaf = want["name"].as_str().unwrap();
+            let got = outputs.get_by_name(leaf).unwrap();
+            assert_eq!(
+                got.dtype().name(),
+                want["dtype"].as_str().unwrap(),
+                "case {name} leaf {leaf}: dtype"
+            );
+            let shape: Vec<i64> = want["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect();
+            assert_eq!(
+                got.shape(),
+                shape.as_slice(),
+                "case {name} leaf {leaf}: shape"
+            );
+            let want_values: Vec<f64> = want["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let got_values = values(&got);
+            assert_eq!(
+                got_values.len(),
+                want_values.len(),
+                "case {name} leaf {leaf}: numel"
+            );
+            for (k, (g, w)) in got_values.iter().zip(&want_values).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-6 + 1e-5 * w.abs(),
+                    "case {name} leaf {leaf}[{k}]: got {g}, want {w}"
+                );
+            }
+        }
+    }
+}
