@@ -21,9 +21,13 @@
  *     ti_model_run_method and the accessors on one model at the same time.
  *     ti_model_free must not race with any other use of that model.
  *   - Models may be loaded concurrently from any number of threads.
- *   - ti_tensor_t and ti_outputs_t are immutable after creation: any number of
- *     threads may read them, and one tensor may be an input of concurrent
- *     predictions. Freeing must not race with other uses of the same handle.
+ *   - ti_tensor_t and ti_outputs_t are never modified by the library after
+ *     creation: any number of threads may read them, and one tensor may be an
+ *     input of concurrent predictions. Freeing must not race with other uses of
+ *     the same handle. Exception: inputs are passed to the model as they are
+ *     (no defensive copy), so a model that modifies an argument in place
+ *     (x.add_(1) in TorchScript) modifies the input tensor's data, as it would
+ *     in Python; do not share inputs across concurrent calls to such a model.
  *   - ti_load_options_t: not synchronized; do not set options from one thread
  *     while another thread loads with them.
  *   - A handle may be freed on a different thread than the one that made it.
@@ -217,7 +221,8 @@ TI_API const char *ti_tensor_device(const ti_tensor_t *t);
 TI_API ti_error_t *ti_tensor_data(const ti_tensor_t *t, const void **data);
 
 /**
- * Copies the tensor's data, row-major, into `dst` (host memory) from any device.
+ * Copies the tensor's data, row-major, into `dst` (host memory) from any device. `dst` may be
+ * NULL only when dst_nbytes is 0 (an empty tensor).
  * Errors: TI_ERR_INVALID_ARGUMENT (NULL argument, or dst_nbytes != ti_tensor_nbytes(t)),
  * TI_ERR_RUNTIME (a device copy failed).
  */
@@ -294,6 +299,16 @@ TI_API ti_error_t *ti_model_predict_named(ti_model_t *m, const char *const *name
 TI_API ti_error_t *ti_model_run_method(ti_model_t *m, const char *method,
                                        const ti_tensor_t *const *inputs, size_t n_inputs,
                                        ti_outputs_t **out);
+
+/**
+ * Runs another method with inputs matched to its argument names, in any order (see
+ * ti_model_predict_named). Errors: as ti_model_predict_named, plus TI_ERR_NOT_FOUND when the
+ * model has no such method.
+ */
+TI_API ti_error_t *ti_model_run_method_named(ti_model_t *m, const char *method,
+                                             const char *const *names,
+                                             const ti_tensor_t *const *inputs, size_t n_inputs,
+                                             ti_outputs_t **out);
 
 /** The number of arguments of `forward`, not counting `self` (0 for NULL). */
 TI_API size_t ti_model_input_count(const ti_model_t *m);

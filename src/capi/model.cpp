@@ -106,6 +106,17 @@ ti_error_t* ti_model_run_method(ti_model_t* m, const char* method, const ti_tens
   return run(m, method, nullptr, inputs, n_inputs, out);
 }
 
+ti_error_t* ti_model_run_method_named(ti_model_t* m, const char* method, const char* const* names,
+                                      const ti_tensor_t* const* inputs, size_t n_inputs,
+                                      ti_outputs_t** out) {
+  if (method == nullptr || (names == nullptr && n_inputs != 0)) {
+    if (out) *out = nullptr;
+    return null_argument(method == nullptr ? "method" : "names");
+  }
+  static const char* const kNoNames[1] = {nullptr};
+  return run(m, method, names ? names : kNoNames, inputs, n_inputs, out);
+}
+
 size_t ti_model_input_count(const ti_model_t* m) { return m ? m->model->input_names().size() : 0; }
 
 const char* ti_model_input_name(const ti_model_t* m, size_t i) {

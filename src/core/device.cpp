@@ -4,10 +4,12 @@
 
 #include <torch/cuda.h>
 
+#include <optional>
+
 namespace ti::core {
 
 c10::Device parse_device(const std::string& text) {
-  c10::optional<c10::Device> device;
+  std::optional<c10::Device> device;
   try {
     device.emplace(text);
   } catch (const std::exception&) {

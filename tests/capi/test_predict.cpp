@@ -235,6 +235,23 @@ TEST_F(Predict, SecondMethodAndMissingMethod) {
   EXPECT_EQ(to_f32(output(f.get(), "0").get()), (std::vector<float>{1.5f, -2}));
 }
 
+TEST_F(Predict, NamedInputsForAnotherMethod) {
+  auto m = load("identity.pt");
+  auto x = make_f32({2, 3}, {2});
+  const char* names[] = {"x"};
+  const ti_tensor_t* in[] = {x.get()};
+  ti_outputs_t* raw = nullptr;
+  ASSERT_TRUE(Ok(ti_model_run_method_named(m.get(), "double", names, in, 1, &raw)));
+  Outputs o(raw);
+  EXPECT_EQ(to_f32(output(o.get(), "0").get()), (std::vector<float>{4, 6}));
+  const char* wrong[] = {"y"};
+  EXPECT_TRUE(Fails(ti_model_run_method_named(m.get(), "double", wrong, in, 1, &raw), TI_ERR_INVALID_ARGUMENT,
+                    "unknown input name 'y'; method 'double' takes: x"));
+  EXPECT_TRUE(Fails(ti_model_run_method_named(m.get(), "nope", names, in, 1, &raw), TI_ERR_NOT_FOUND));
+  EXPECT_TRUE(Fails(ti_model_run_method_named(m.get(), nullptr, names, in, 1, &raw), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_model_run_method_named(m.get(), "double", nullptr, in, 1, &raw), TI_ERR_INVALID_ARGUMENT));
+}
+
 TEST_F(Predict, UnrepresentableResultIsUnsupported) {
   auto m = load("structured.pt");
   auto x = make_f32({1}, {1});

@@ -39,8 +39,8 @@ pub struct Outputs {
 
 // SAFETY: torchinfer.h: "A handle may be freed on a different thread than the one that made it."
 unsafe impl Send for Outputs {}
-// SAFETY: torchinfer.h: "ti_tensor_t and ti_outputs_t are immutable after creation: any number of
-// threads may read them".
+// SAFETY: torchinfer.h: "ti_tensor_t and ti_outputs_t are never modified by the library after
+// creation: any number of threads may read them".
 unsafe impl Sync for Outputs {}
 
 impl Outputs {

@@ -35,8 +35,10 @@ pub struct Tensor {
 // SAFETY: torchinfer.h: "A handle may be freed on a different thread than the one that made it."
 // Data wrapped by Tensor::from_vec is a Vec<T: Send>, and "release ... may be called on any thread".
 unsafe impl Send for Tensor {}
-// SAFETY: torchinfer.h: "ti_tensor_t and ti_outputs_t are immutable after creation: any number of
-// threads may read them, and one tensor may be an input of concurrent predictions."
+// SAFETY: torchinfer.h: "ti_tensor_t and ti_outputs_t are never modified by the library after
+// creation: any number of threads may read them, and one tensor may be an input of concurrent
+// predictions." (The header's one exception, a model that writes to its argument in place, is
+// documented in README.md under Threads.)
 unsafe impl Sync for Tensor {}
 
 fn shape_ptr(shape: &[i64]) -> *const i64 {
