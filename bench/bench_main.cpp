@@ -4,8 +4,9 @@
 //
 // Raw:   torch::jit::load / Module::forward + memcpy of the output (under InferenceMode).
 // C API: ti_model_load / ti_model_predict + ti_outputs_get + ti_tensor_copy_to (+ frees).
-// Both run with one intra-op thread. Each benchmark is repeated and the fastest repetition is
-// used for the ratios, which are printed at the end with the RSS growth over 100k predictions.
+// Both run with one intra-op thread. Google Benchmark reports each on its own; the ratios come
+// from a paired run (blocks of raw and C API calls alternating, medians compared), printed at
+// the end with the RSS growth over 100k predictions.
 #include <torchinfer.h>
 
 #include <benchmark/benchmark.h>
@@ -15,10 +16,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -50,76 +51,128 @@ std::vector<float> input_values(const Case& c) {
   return v;
 }
 
-void RawPredict(benchmark::State& state, const Case& c) {
-  torch::jit::Module module = torch::jit::load(path(c.file));
-  module.eval();
-  auto values = input_values(c);
-  at::Tensor x = torch::from_blob(values.data(), c.shape, at::kFloat).clone();
-  std::vector<float> out;
-  for (auto _ : state) {
-    c10::InferenceMode guard;
-    at::Tensor y = module.forward({x}).toTensor();
-    out.resize(static_cast<size_t>(y.numel()));
-    std::memcpy(out.data(), y.data_ptr(), out.size() * sizeof(float));
-    benchmark::DoNotOptimize(out.data());
+// One raw LibTorch prediction: Module::forward under InferenceMode, then copy the output out.
+class RawRunner {
+ public:
+  explicit RawRunner(const Case& c) : module_(torch::jit::load(path(c.file))) {
+    module_.eval();
+    auto values = input_values(c);
+    x_ = torch::from_blob(values.data(), c.shape, at::kFloat).clone();
   }
-}
+  void call() {
+    c10::InferenceMode guard;
+    at::Tensor y = module_.forward({x_}).toTensor();
+    out_.resize(static_cast<size_t>(y.numel()));
+    std::memcpy(out_.data(), y.data_ptr(), out_.size() * sizeof(float));
+    benchmark::DoNotOptimize(out_.data());
+  }
 
-void CApiPredict(benchmark::State& state, const Case& c) {
-  ti_model_t* model = nullptr;
-  check(ti_model_load(path(c.file).c_str(), nullptr, &model));
-  auto values = input_values(c);
-  ti_tensor_t* x = nullptr;
-  check(ti_tensor_create(TI_DTYPE_FLOAT32, c.shape.data(), c.shape.size(), values.data(),
-                         values.size() * sizeof(float), &x));
-  std::vector<float> out;
-  for (auto _ : state) {
+ private:
+  torch::jit::Module module_;
+  at::Tensor x_;
+  std::vector<float> out_;
+};
+
+// The same through the C API: predict, get the leaf, copy it out, free the handles.
+class CApiRunner {
+ public:
+  explicit CApiRunner(const Case& c) {
+    check(ti_model_load(path(c.file).c_str(), nullptr, &model_));
+    auto values = input_values(c);
+    check(ti_tensor_create(TI_DTYPE_FLOAT32, c.shape.data(), c.shape.size(), values.data(),
+                           values.size() * sizeof(float), &x_));
+  }
+  ~CApiRunner() {
+    ti_tensor_free(x_);
+    ti_model_free(model_);
+  }
+  CApiRunner(const CApiRunner&) = delete;
+  CApiRunner& operator=(const CApiRunner&) = delete;
+  void call() {
     ti_outputs_t* o = nullptr;
     ti_tensor_t* y = nullptr;
-    check(ti_model_predict(model, &x, 1, &o));
+    check(ti_model_predict(model_, &x_, 1, &o));
     check(ti_outputs_get(o, 0, &y));
-    out.resize(static_cast<size_t>(ti_tensor_numel(y)));
-    check(ti_tensor_copy_to(y, out.data(), out.size() * sizeof(float)));
-    benchmark::DoNotOptimize(out.data());
+    out_.resize(static_cast<size_t>(ti_tensor_numel(y)));
+    check(ti_tensor_copy_to(y, out_.data(), out_.size() * sizeof(float)));
+    benchmark::DoNotOptimize(out_.data());
     ti_tensor_free(y);
     ti_outputs_free(o);
   }
-  ti_tensor_free(x);
+
+ private:
+  ti_model_t* model_ = nullptr;
+  ti_tensor_t* x_ = nullptr;
+  std::vector<float> out_;
+};
+
+void raw_load(const Case& c) {
+  torch::jit::Module module = torch::jit::load(path(c.file));
+  benchmark::DoNotOptimize(&module);
+}
+
+void capi_load(const Case& c) {
+  ti_model_t* model = nullptr;
+  check(ti_model_load(path(c.file).c_str(), nullptr, &model));
   ti_model_free(model);
 }
 
-void RawLoad(benchmark::State& state, const Case& c) {
-  for (auto _ : state) {
-    torch::jit::Module module = torch::jit::load(path(c.file));
-    benchmark::DoNotOptimize(&module);
-  }
+template <typename Runner>
+void Predict(benchmark::State& state, const Case& c) {
+  Runner runner(c);
+  for (auto _ : state) runner.call();
 }
 
-void CApiLoad(benchmark::State& state, const Case& c) {
-  for (auto _ : state) {
-    ti_model_t* model = nullptr;
-    check(ti_model_load(path(c.file).c_str(), nullptr, &model));
-    ti_model_free(model);
-  }
+void Load(benchmark::State& state, const Case& c, void (*load)(const Case&)) {
+  for (auto _ : state) load(c);
 }
 
-// Keeps the fastest repetition of every benchmark.
-class MinReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.iterations == 0) continue;
-      const double ns = r.GetAdjustedRealTime();  // in the run's time unit
-      const double per_call_ns = ns * (r.time_unit == benchmark::kMillisecond ? 1e6
-                                       : r.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
-      auto name = r.run_name.function_name;
-      auto it = best.find(name);
-      if (it == best.end() || per_call_ns < it->second) best[name] = per_call_ns;
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::map<std::string, double> best;
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+// Paired measurement: blocks of raw and C API calls alternate (their order swapping every
+// block), so both sides see the same machine; the medians of the per-call block times are
+// compared. A busy machine then slows both sides alike instead of biasing one.
+struct Paired {
+  double raw_us, capi_us;
 };
+
+template <typename RawFn, typename CApiFn>
+Paired paired(int blocks, int calls_per_block, RawFn&& raw, CApiFn&& capi) {
+  std::vector<double> raw_t, capi_t;
+  auto time_block = [calls_per_block](auto& fn) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < calls_per_block; ++i) fn();
+    const std::chrono::duration<double, std::micro> spent = std::chrono::steady_clock::now() - start;
+    return spent.count() / calls_per_block;
+  };
+  for (int b = 0; b < blocks; ++b) {
+    if (b % 2) {
+      raw_t.push_back(time_block(raw));
+      capi_t.push_back(time_block(capi));
+    } else {
+      capi_t.push_back(time_block(capi));
+      raw_t.push_back(time_block(raw));
+    }
+  }
+  return {median(raw_t), median(capi_t)};
+}
+
+Paired paired_predict(const Case& c, int warmup, int blocks, int calls_per_block) {
+  RawRunner raw(c);
+  CApiRunner capi(c);
+  for (int i = 0; i < warmup; ++i) {
+    raw.call();
+    capi.call();
+  }
+  return paired(blocks, calls_per_block, [&] { raw.call(); }, [&] { capi.call(); });
+}
+
+Paired paired_load(const Case& c, int blocks) {
+  return paired(blocks, 1, [&] { raw_load(c); }, [&] { capi_load(c); });
+}
 
 long rss_kb() {
   long pages_total = 0, pages_resident = 0;
@@ -164,50 +217,48 @@ int main(int argc, char** argv) {
   argv[1] = argv[0];
   --argc;
   ++argv;
-  check(ti_set_num_threads(1));  // also sets this thread's LibTorch count for the raw runs
-  at::set_num_threads(1);
+  check(ti_set_num_threads(1));  // the C API applies it inside every call
+  at::set_num_threads(1);        // the raw runs use this thread's setting
 
   const bool have_resnet = std::ifstream(path(kResnet.file)).good();
-  const int reps = 5;
-  auto reg = [&](const char* name, void (*fn)(benchmark::State&, const Case&), const Case& c,
-                 double min_time) {
-    benchmark::RegisterBenchmark(name, fn, c)->Repetitions(reps)->MinTime(min_time)
-        ->Unit(benchmark::kMicrosecond);
-  };
-  // Raw and C API alternate so that both see the same machine conditions.
-  reg("mlp/raw_predict", RawPredict, kMlp, 0.3);
-  reg("mlp/capi_predict", CApiPredict, kMlp, 0.3);
-  if (have_resnet) {
-    reg("resnet18/raw_predict", RawPredict, kResnet, 2.0);
-    reg("resnet18/capi_predict", CApiPredict, kResnet, 2.0);
-    reg("resnet18/raw_load", RawLoad, kResnet, 2.0);
-    reg("resnet18/capi_load", CApiLoad, kResnet, 2.0);
-  } else {
+  if (!have_resnet) {
     std::fprintf(stderr, "note: %s missing (ninja bench_models); ResNet-18 rows skipped\n",
                  path(kResnet.file).c_str());
   }
-  reg("mlp/raw_load", RawLoad, kMlp, 0.5);
-  reg("mlp/capi_load", CApiLoad, kMlp, 0.5);
-
-  benchmark::Initialize(&argc, argv);
-  MinReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-
-  std::printf("\n%-22s %14s %14s %10s %8s\n", "benchmark", "raw (us)", "C API (us)", "ratio", "target");
-  struct Row { const char* label; const char* raw; const char* capi; double target; };
-  const Row rows[] = {
-      {"MLP predict", "mlp/raw_predict", "mlp/capi_predict", 1.03},
-      {"ResNet-18 predict", "resnet18/raw_predict", "resnet18/capi_predict", 1.005},
-      {"ResNet-18 load", "resnet18/raw_load", "resnet18/capi_load", 1.05},
-      {"MLP load", "mlp/raw_load", "mlp/capi_load", 1.05},
+  auto reg = [](const char* name, void (*fn)(benchmark::State&, const Case&), const Case& c, double min_time) {
+    benchmark::RegisterBenchmark(name, fn, c)->MinTime(min_time)->Unit(benchmark::kMicrosecond);
   };
-  for (const auto& row : rows) {
-    auto raw = reporter.best.find(row.raw), capi = reporter.best.find(row.capi);
-    if (raw == reporter.best.end() || capi == reporter.best.end()) continue;
-    const double ratio = capi->second / raw->second;
-    std::printf("%-22s %14.2f %14.2f %9.4fx %7.3fx %s\n", row.label, raw->second / 1e3, capi->second / 1e3,
-                ratio, row.target, ratio <= row.target ? "ok" : "ABOVE TARGET");
+  auto reg_load = [](const char* name, void (*load)(const Case&), const Case& c) {
+    benchmark::RegisterBenchmark(name, Load, c, load)->MinTime(1.0)->Unit(benchmark::kMillisecond);
+  };
+  reg("mlp/raw_predict", Predict<RawRunner>, kMlp, 0.5);
+  reg("mlp/capi_predict", Predict<CApiRunner>, kMlp, 0.5);
+  reg_load("mlp/raw_load", raw_load, kMlp);
+  reg_load("mlp/capi_load", capi_load, kMlp);
+  if (have_resnet) {
+    reg("resnet18/raw_predict", Predict<RawRunner>, kResnet, 2.0);
+    reg("resnet18/capi_predict", Predict<CApiRunner>, kResnet, 2.0);
+    reg_load("resnet18/raw_load", raw_load, kResnet);
+    reg_load("resnet18/capi_load", capi_load, kResnet);
   }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+
+  std::printf("\nPaired medians (blocks of raw and C API calls alternating):\n");
+  std::printf("%-20s %14s %14s %10s %8s\n", "benchmark", "raw (us)", "C API (us)", "ratio", "target");
+  auto row = [](const char* label, Paired p, double target) {
+    const double ratio = p.capi_us / p.raw_us;
+    std::printf("%-20s %14.2f %14.2f %9.4fx %7.3fx %s\n", label, p.raw_us, p.capi_us, ratio, target,
+                ratio <= target ? "ok" : "ABOVE TARGET");
+    std::fflush(stdout);
+  };
+  row("MLP predict", paired_predict(kMlp, 2000, 400, 200), 1.03);
+  if (have_resnet) {
+    row("ResNet-18 predict", paired_predict(kResnet, 3, 80, 1), 1.005);
+    row("ResNet-18 load", paired_load(kResnet, 30), 1.05);
+  }
+  row("MLP load", paired_load(kMlp, 400), 1.05);
+
   const int cycles = 100000;
   const long growth = rss_growth_kb(cycles);
   std::printf("RSS growth over %d MLP predict cycles: %ld KiB (target < 2048 KiB) %s\n", cycles, growth,

@@ -69,8 +69,7 @@ struct ti_tensor : ti::capi::LiveHandle {
 };
 
 struct ti_outputs : ti::capi::LiveHandle {
-  explicit ti_outputs(std::vector<ti::core::Leaf> l) : leaves(std::move(l)) {}
-  std::vector<ti::core::Leaf> leaves;
+  ti::core::Leaves leaves;
 };
 
 struct ti_model : ti::capi::LiveHandle {

@@ -26,9 +26,13 @@ ti_error_t* run(ti_model_t* m, const char* method, const char* const* names,
   }
   const auto& model = *m->model;
   const auto& spec = method ? model.method(method) : model.forward();
-  auto leaves = names ? model.run_named(spec, names, tensors.data(), n_inputs)
-                      : model.run(spec, tensors.data(), n_inputs);
-  *out = new ti_outputs(std::move(leaves));
+  auto outputs = std::make_unique<ti_outputs>();
+  if (names) {
+    model.run_named(spec, names, tensors.data(), n_inputs, outputs->leaves);
+  } else {
+    model.run(spec, tensors.data(), n_inputs, outputs->leaves);
+  }
+  *out = outputs.release();
   return nullptr;
   TI_CATCH(Internal)
 }

@@ -199,7 +199,7 @@ c10::IValue Model::convert(const MethodSpec& m, size_t index, const at::Tensor& 
                                    "tensors to int, float and bool arguments)");
 }
 
-std::vector<Leaf> Model::invoke(const MethodSpec& m, std::vector<c10::IValue> stack) const {
+void Model::invoke(const MethodSpec& m, std::vector<c10::IValue> stack, Leaves& out) const {
   c10::IValue result;
   try {
     result = m.method(std::move(stack));
@@ -207,21 +207,21 @@ std::vector<Leaf> Model::invoke(const MethodSpec& m, std::vector<c10::IValue> st
     auto info = describe_current_exception(ErrorKind::Runtime);
     fail(info.kind, "method '" + m.name + "' failed: " + info.message);
   }
-  return flatten_result(result);
+  flatten_result(result, out);
 }
 
-std::vector<Leaf> Model::run(const MethodSpec& m, const at::Tensor* const* inputs, size_t n) const {
+void Model::run(const MethodSpec& m, const at::Tensor* const* inputs, size_t n, Leaves& out) const {
   if (n > m.args.size() || n < m.required) fail(ErrorKind::InvalidArgument, count_message(m, n));
   CallScope scope(device_);
   std::vector<c10::IValue> stack;
   stack.reserve(m.args.size() + 1);  // + self, which Method inserts in front
   for (size_t i = 0; i < n; ++i) stack.push_back(convert(m, i, *inputs[i]));
   for (size_t i = n; i < m.args.size(); ++i) stack.push_back(m.args[i].default_value);
-  return invoke(m, std::move(stack));
+  invoke(m, std::move(stack), out);
 }
 
-std::vector<Leaf> Model::run_named(const MethodSpec& m, const char* const* names,
-                                   const at::Tensor* const* inputs, size_t n) const {
+void Model::run_named(const MethodSpec& m, const char* const* names, const at::Tensor* const* inputs,
+                      size_t n, Leaves& out) const {
   std::vector<std::string> valid;
   for (const auto& a : m.args) valid.push_back(a.name);
   std::vector<const at::Tensor*> slots(m.args.size(), nullptr);
@@ -250,7 +250,7 @@ std::vector<Leaf> Model::run_named(const MethodSpec& m, const char* const* names
   for (size_t j = 0; j < slots.size(); ++j) {
     stack.push_back(slots[j] ? convert(m, j, *slots[j]) : m.args[j].default_value);
   }
-  return invoke(m, std::move(stack));
+  invoke(m, std::move(stack), out);
 }
 
 }  // namespace ti::core

@@ -49,11 +49,12 @@ class Model {
   // Throws NotFound, listing the methods there are.
   const MethodSpec& method(std::string_view name) const;
 
-  // Positional inputs in schema order; trailing defaults may be left out.
-  std::vector<Leaf> run(const MethodSpec& method, const at::Tensor* const* inputs, size_t n) const;
+  // Positional inputs in schema order; trailing defaults may be left out. The result's leaves
+  // are appended to `out`.
+  void run(const MethodSpec& method, const at::Tensor* const* inputs, size_t n, Leaves& out) const;
   // Inputs matched to argument names, in any order.
-  std::vector<Leaf> run_named(const MethodSpec& method, const char* const* names,
-                              const at::Tensor* const* inputs, size_t n) const;
+  void run_named(const MethodSpec& method, const char* const* names, const at::Tensor* const* inputs,
+                 size_t n, Leaves& out) const;
 
   const std::vector<std::string>& input_names() const { return input_names_; }
   const std::vector<std::string>& method_names() const { return method_names_; }
@@ -64,7 +65,7 @@ class Model {
   Model(torch::jit::Module module, c10::Device device);
   static std::unique_ptr<Model> finish_load(torch::jit::Module module, const c10::Device& device);
   c10::IValue convert(const MethodSpec& method, size_t index, const at::Tensor& input) const;
-  std::vector<Leaf> invoke(const MethodSpec& method, std::vector<c10::IValue> stack) const;
+  void invoke(const MethodSpec& method, std::vector<c10::IValue> stack, Leaves& out) const;
 
   torch::jit::Module module_;
   c10::Device device_;

@@ -30,8 +30,8 @@ std::string dict_key_name(const c10::IValue& key, const std::string& parent) {
                                    " keys; only str, int and bool keys are supported");
 }
 
-void flatten(const c10::IValue& v, const std::string& name, std::vector<Leaf>& out) {
-  const std::string& leaf_name = name.empty() ? std::string("0") : name;
+void flatten(const c10::IValue& v, const std::string& name, Leaves& out) {
+  std::string leaf_name = name.empty() ? std::string("0") : name;
   if (v.isTensor()) {
     const at::Tensor& t = v.toTensor();
     if (!t.defined()) fail(ErrorKind::Unsupported, "output '" + leaf_name + "' is an undefined tensor");
@@ -39,7 +39,7 @@ void flatten(const c10::IValue& v, const std::string& name, std::vector<Leaf>& o
       fail(ErrorKind::Unsupported, "output '" + leaf_name + "' has dtype " +
                                        c10::toString(t.scalar_type()) + ", which the C API cannot represent");
     }
-    out.push_back({leaf_name, t.contiguous()});
+    out.push_back({std::move(leaf_name), t.is_contiguous() ? t : t.contiguous()});
   } else if (v.isInt()) {
     out.push_back({leaf_name, at::scalar_tensor(v.toInt(), at::kLong)});
   } else if (v.isDouble()) {
@@ -70,13 +70,6 @@ void flatten(const c10::IValue& v, const std::string& name, std::vector<Leaf>& o
 
 }  // namespace
 
-std::vector<Leaf> flatten_result(const c10::IValue& result) {
-  std::vector<Leaf> leaves;
-  if (result.isTensor()) {
-    leaves.reserve(1);
-  }
-  flatten(result, std::string(), leaves);
-  return leaves;
-}
+void flatten_result(const c10::IValue& result, Leaves& out) { flatten(result, std::string(), out); }
 
 }  // namespace ti::core

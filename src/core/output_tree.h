@@ -3,6 +3,7 @@
 
 #include <ATen/core/Tensor.h>
 #include <ATen/core/ivalue.h>
+#include <c10/util/SmallVector.h>
 
 #include <string>
 #include <vector>
@@ -14,10 +15,14 @@ struct Leaf {
   at::Tensor tensor;  // contiguous, on the device the model produced it on
 };
 
+// Most results are one tensor: keep that leaf inline, without a heap allocation.
+using Leaves = c10::SmallVector<Leaf, 1>;
+
 // Depth first; tuple and list elements are named by index, dict entries by key, nested names
 // joined by "."; a bare tensor or scalar is one leaf named "0". int, float and bool become
 // 0-dim int64, float64 and bool tensors. Throws Unsupported for anything else (strings,
-// None, objects, ...), naming the offending leaf.
-std::vector<Leaf> flatten_result(const c10::IValue& result);
+// None, objects, ...), naming the offending leaf. Appends to `out` (filled in place: the
+// caller's handle owns it, so the common one-leaf result is never moved or reallocated).
+void flatten_result(const c10::IValue& result, Leaves& out);
 
 }  // namespace ti::core

@@ -96,11 +96,11 @@ void copy_to_host(const at::Tensor& tensor, void* dst, size_t dst_nbytes) {
   }
   if (nbytes == 0) return;
   if (dst == nullptr) fail(ErrorKind::InvalidArgument, "dst is NULL");
-  c10::InferenceMode guard;
   if (tensor.is_cpu() && tensor.is_contiguous()) {
     std::memcpy(dst, tensor.data_ptr(), nbytes);
     return;
   }
+  c10::InferenceMode guard;
   try {
     at::Tensor host = at::from_blob(dst, tensor.sizes(), tensor.options().device(at::kCPU));
     host.copy_(tensor);
