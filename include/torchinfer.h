@@ -18,7 +18,7 @@
  *
  * Thread safety.
  *   - ti_model_t: any number of threads may call ti_model_predict*,
- *     ti_model_run_method and the accessors on one model at the same time.
+ *     ti_model_run_method* and the accessors on one model at the same time.
  *     ti_model_free must not race with any other use of that model.
  *   - Models may be loaded concurrently from any number of threads.
  *   - ti_tensor_t and ti_outputs_t are never modified by the library after

@@ -9,15 +9,18 @@ package torchinfer
 #cgo nocallback ti_model_load
 #cgo noescape ti_model_load_buffer
 #cgo nocallback ti_model_load_buffer
-#cgo noescape gti_predict_named
-#cgo nocallback gti_predict_named
+#cgo noescape gti_run_named
+#cgo nocallback gti_run_named
 #include <stdlib.h>
 #include "torchinfer.h"
 
 // names_buf holds n NUL-terminated names at the given offsets: the pointer
 // array is built on the C side, as Go may not pass memory holding Go pointers.
-static ti_error_t *gti_predict_named(ti_model_t *m, const char *names_buf, const size_t *offsets,
-                                     const ti_tensor_t *const *inputs, size_t n, ti_outputs_t **out) {
+// method NULL runs forward (ti_model_predict_named), otherwise
+// ti_model_run_method_named.
+static ti_error_t *gti_run_named(ti_model_t *m, const char *method, const char *names_buf,
+                                 const size_t *offsets, const ti_tensor_t *const *inputs, size_t n,
+                                 ti_outputs_t **out) {
   const char *small[16];
   const char **names = small;
   if (n > 16) {
@@ -25,7 +28,8 @@ static ti_error_t *gti_predict_named(ti_model_t *m, const char *names_buf, const
     if (names == NULL) return ti_model_predict_named(m, NULL, inputs, n, out);
   }
   for (size_t i = 0; i < n; i++) names[i] = names_buf + offsets[i];
-  ti_error_t *e = ti_model_predict_named(m, names, inputs, n, out);
+  ti_error_t *e = method == NULL ? ti_model_predict_named(m, names, inputs, n, out)
+                                 : ti_model_run_method_named(m, method, names, inputs, n, out);
   if (names != small) free(names);
   return e;
 }
@@ -203,8 +207,9 @@ func newOutputs(p *C.ti_outputs_t) *Outputs {
 
 // Predict runs forward with positional inputs in the order of Inputs();
 // trailing arguments with defaults may be left out. An argument declared
-// int, float or bool takes a one-element tensor (see Scalar). The inputs are
-// only read. Errors match ErrInvalidArgument (wrong count or kind of input),
+// int, float or bool takes a one-element tensor (see Scalar). The library
+// does not modify the inputs, but a model that modifies an argument in place
+// does (no defensive copy is made; see the package documentation). Errors match ErrInvalidArgument (wrong count or kind of input),
 // ErrRuntime (raised by the model; it stays usable), ErrOutOfMemory,
 // ErrUnsupported (a result that is not tensors/numbers), ErrDevice, ErrClosed.
 func (m *Model) Predict(inputs ...*Tensor) (*Outputs, error) {
@@ -232,6 +237,12 @@ func (m *Model) Predict(inputs ...*Tensor) (*Outputs, error) {
 // an error matching ErrInvalidArgument that lists the valid names; otherwise
 // errors as Predict.
 func (m *Model) PredictNamed(inputs map[string]*Tensor) (*Outputs, error) {
+	return m.runNamed("PredictNamed", nil, inputs)
+}
+
+// runNamed runs method (a NUL-terminated name; nil for forward) with named
+// inputs. what names the public method in argument errors.
+func (m *Model) runNamed(what string, method []byte, inputs map[string]*Tensor) (*Outputs, error) {
 	if !m.acquire() {
 		return nil, closedError("model")
 	}
@@ -240,7 +251,7 @@ func (m *Model) PredictNamed(inputs map[string]*Tensor) (*Outputs, error) {
 	size := 0
 	for k := range inputs {
 		if strings.IndexByte(k, 0) >= 0 {
-			return nil, argError("PredictNamed: input name contains a NUL byte")
+			return nil, argError(what + ": input name contains a NUL byte")
 		}
 		names = append(names, k)
 		size += len(k) + 1
@@ -260,11 +271,16 @@ func (m *Model) PredictNamed(inputs map[string]*Tensor) (*Outputs, error) {
 	if err := acquireInputs(ptrs, tensors); err != nil {
 		return nil, err
 	}
+	var cmethod *C.char
+	if method != nil {
+		cmethod = (*C.char)(unsafe.Pointer(&method[0]))
+	}
 	var out *C.ti_outputs_t
-	e := C.gti_predict_named(m.ptr, (*C.char)(unsafe.Pointer(unsafe.SliceData(buf))),
+	e := C.gti_run_named(m.ptr, cmethod, (*C.char)(unsafe.Pointer(unsafe.SliceData(buf))),
 		unsafe.SliceData(offsets), unsafe.SliceData(ptrs), C.size_t(len(names)), &out)
 	releaseInputs(tensors)
 	runtime.KeepAlive(m)
+	runtime.KeepAlive(method)
 	runtime.KeepAlive(buf)
 	runtime.KeepAlive(offsets)
 	if e != nil {
@@ -299,6 +315,18 @@ func (m *Model) RunMethod(method string, inputs ...*Tensor) (*Outputs, error) {
 		return nil, toError(e)
 	}
 	return newOutputs(out), nil
+}
+
+// RunMethodNamed runs another method of the model (or "forward") with inputs
+// matched to that method's argument names, in any order; arguments with
+// defaults may be omitted. Errors as PredictNamed, plus ErrNotFound when the
+// model has no such method.
+func (m *Model) RunMethodNamed(method string, inputs map[string]*Tensor) (*Outputs, error) {
+	cname, err := cString(method, "RunMethodNamed: method name")
+	if err != nil {
+		return nil, err
+	}
+	return m.runNamed("RunMethodNamed", cname, inputs)
 }
 
 // cString is s as a NUL-terminated byte slice, for C calls that only read it.

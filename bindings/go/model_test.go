@@ -142,6 +142,35 @@ func TestNamedInputs(t *testing.T) {
 	}
 }
 
+func TestRunMethodNamed(t *testing.T) {
+	checkLive(t)
+	m := mustLoad(t, "identity.pt")
+	x := tensor(t, []float32{2, 3}, 2)
+	out, err := m.RunMethodNamed("double", map[string]*torchinfer.Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 1 || out.Name(0) != "0" {
+		t.Errorf("leaves %v", out.Names())
+	}
+	if v, err := find(t, out, "0").Float32s(); err != nil || !reflect.DeepEqual(v, []float32{4, 6}) {
+		t.Errorf("double(x=[2 3]) = %v, %v; want [4 6]", v, err)
+	}
+	out.Close()
+	_, err = m.RunMethodNamed("double", map[string]*torchinfer.Tensor{"y": x})
+	if !errors.Is(err, torchinfer.ErrInvalidArgument) || !strings.Contains(err.Error(), "'y'") {
+		t.Errorf("unknown name y: %v", err)
+	}
+	_, err = m.RunMethodNamed("no_such_method", map[string]*torchinfer.Tensor{"x": x})
+	if !errors.Is(err, torchinfer.ErrNotFound) {
+		t.Errorf("unknown method: %v", err)
+	}
+	_, err = m.RunMethodNamed("double\x00", map[string]*torchinfer.Tensor{"x": x})
+	if !errors.Is(err, torchinfer.ErrInvalidArgument) {
+		t.Errorf("NUL in method name: %v", err)
+	}
+}
+
 func TestLoadBytes(t *testing.T) {
 	checkLive(t)
 	data, err := os.ReadFile(modelPath(t, "identity.pt"))
@@ -191,6 +220,9 @@ func TestModelUseAfterClose(t *testing.T) {
 	}
 	if _, err := m.RunMethod("forward", x); !errors.Is(err, torchinfer.ErrClosed) {
 		t.Errorf("RunMethod after Close: %v", err)
+	}
+	if _, err := m.RunMethodNamed("forward", map[string]*torchinfer.Tensor{"x": x}); !errors.Is(err, torchinfer.ErrClosed) {
+		t.Errorf("RunMethodNamed after Close: %v", err)
 	}
 	// Outputs outlive the model.
 	if v, err := get(t, out, 0).Float32s(); err != nil || len(v) != 4 {

@@ -42,7 +42,7 @@ import (
 // and list elements are named by index, dict entries by key, nested names
 // joined with "." ("1.0", "boxes.2"); a bare tensor is one leaf named "0".
 // int, float and bool results are 0-dim Int64, Float64 and Bool tensors.
-// Outputs are immutable; Close them when done (the tensors taken from them
+// The library never modifies Outputs after creation; Close them when done (the tensors taken from them
 // with Get or Find stay valid and are closed separately).
 type Outputs struct {
 	ptr     *C.ti_outputs_t

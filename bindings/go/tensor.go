@@ -22,8 +22,9 @@ import (
 )
 
 // Tensor is an n-dimensional array held by libtorchinfer: an input made with
-// NewTensor, or a leaf of a prediction's Outputs. It is immutable and may be
-// shared by goroutines. Close it when done.
+// NewTensor, or a leaf of a prediction's Outputs. The library never modifies
+// it after creation (except through a model that modifies an input argument
+// in place), so it may be shared by goroutines. Close it when done.
 type Tensor struct {
 	ptr     *C.ti_tensor_t
 	ref     ref

@@ -30,9 +30,13 @@
 // # Concurrency
 //
 // A *Model may be used by any number of goroutines at once (Predict,
-// PredictNamed, RunMethod and the accessors). A *Tensor is immutable after
-// creation and may be an input of concurrent predictions. *Outputs is
-// immutable too. Options are applied at load time only.
+// PredictNamed, RunMethod, RunMethodNamed and the accessors). The library
+// never modifies a *Tensor or *Outputs after creation, so they may be read by
+// many goroutines, and a tensor may be an input of concurrent predictions.
+// Exception: inputs reach the model without a defensive copy, so a model that
+// modifies an argument in place (x.add_(1) in TorchScript) changes the input
+// tensor's data; do not share inputs across concurrent calls to such a model.
+// Options are applied at load time only.
 //
 // # Errors
 //

@@ -2,8 +2,9 @@
 //!
 //! Safe wrappers: errors are [`Result`]s carrying an [`Error`] with a [`Code`]; every handle
 //! ([`Model`], [`Tensor`], [`Outputs`], [`Error`]) is freed by `Drop`; a [`Model`] is
-//! `Send + Sync` and may run predictions from many threads at once; tensors are immutable and
-//! `Send + Sync`.
+//! `Send + Sync` and may run predictions from many threads at once; tensors are never modified
+//! by the library after creation (except by a model that modifies its argument in place) and
+//! are `Send + Sync`.
 //!
 //! ```
 //! use torchinfer::{Model, Tensor};

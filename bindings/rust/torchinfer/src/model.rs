@@ -1,6 +1,6 @@
 //! [`Model`] and its [`LoadOptions`].
 
-use std::ffi::CString;
+use std::ffi::{c_char, CString};
 use std::fmt;
 use std::path::Path;
 use std::ptr::{self, NonNull};
@@ -37,7 +37,7 @@ pub struct Model {
 // SAFETY: torchinfer.h: "A handle may be freed on a different thread than the one that made it."
 unsafe impl Send for Model {}
 // SAFETY: torchinfer.h: "ti_model_t: any number of threads may call ti_model_predict*,
-// ti_model_run_method and the accessors on one model at the same time." `&Model` only reaches
+// ti_model_run_method* and the accessors on one model at the same time." `&Model` only reaches
 // those functions; ti_model_free (the one that must not race) needs ownership (Drop).
 unsafe impl Sync for Model {}
 
@@ -168,6 +168,22 @@ fn with_handles<T>(inputs: &[&Tensor], f: impl FnOnce(&[*const sys::ti_tensor_t]
     }
 }
 
+/// Calls `f` with the names as C strings and the tensors as handles, two parallel C arrays.
+/// A name with a NUL byte fails with [`Code::InvalidArgument`] before any call.
+fn with_named_handles<T>(
+    inputs: &[(&str, &Tensor)],
+    f: impl FnOnce(&[*const c_char], &[*const sys::ti_tensor_t]) -> Result<T>,
+) -> Result<T> {
+    let names = inputs
+        .iter()
+        .map(|(name, _)| cstring(name, "input name"))
+        .collect::<Result<Vec<_>>>()?;
+    let name_ptrs: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
+    let tensors: Vec<&Tensor> = inputs.iter().map(|(_, t)| *t).collect();
+    // `names` outlives the call, so every pointer in `name_ptrs` stays valid.
+    with_handles(&tensors, |handles| f(&name_ptrs, handles))
+}
+
 fn array_ptr<T>(items: &[*const T]) -> *const *const T {
     if items.is_empty() {
         ptr::null()
@@ -257,19 +273,13 @@ impl Model {
     /// Errors: as [`Model::predict`]; an unknown, duplicate or missing name is
     /// [`Code::InvalidArgument`].
     pub fn predict_named(&self, inputs: &[(&str, &Tensor)]) -> Result<Outputs> {
-        let names = inputs
-            .iter()
-            .map(|(name, _)| cstring(name, "input name"))
-            .collect::<Result<Vec<_>>>()?;
-        let name_ptrs: Vec<*const std::ffi::c_char> = names.iter().map(|n| n.as_ptr()).collect();
-        let tensors: Vec<&Tensor> = inputs.iter().map(|(_, t)| *t).collect();
-        with_handles(&tensors, |handles| {
+        with_named_handles(inputs, |names, handles| {
             let mut out = ptr::null_mut();
-            // SAFETY: as predict; `name_ptrs` has one valid C string per handle.
+            // SAFETY: as predict; `names` has one valid C string per handle.
             let err = unsafe {
                 sys::ti_model_predict_named(
                     self.as_raw(),
-                    array_ptr(&name_ptrs),
+                    array_ptr(names),
                     array_ptr(handles),
                     handles.len(),
                     &mut out,
@@ -294,6 +304,46 @@ impl Model {
                 sys::ti_model_run_method(
                     self.as_raw(),
                     method.as_ptr(),
+                    array_ptr(handles),
+                    handles.len(),
+                    &mut out,
+                )
+            };
+            Error::check(err)?;
+            // SAFETY: on success `out` is new outputs we own.
+            Ok(unsafe { Outputs::from_raw(out) })
+        })
+    }
+
+    /// Runs another method (exported with `@torch.jit.export`, or `"forward"`) with inputs
+    /// matched to that method's argument names, in any order; arguments with defaults may be
+    /// omitted. The named counterpart of [`Model::run_method`], as
+    /// [`Model::predict_named`] is of [`Model::predict`].
+    ///
+    /// ```
+    /// use torchinfer::{Model, Tensor};
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// // identity.pt: forward(x) -> x, double(x) -> 2 * x
+    /// let model = Model::load(format!("{dir}/identity.pt")).unwrap();
+    /// let x = Tensor::from_slice(&[2f32, 3.], &[2]).unwrap();
+    /// let out = model.run_method_named("double", &[("x", &x)]).unwrap();
+    /// assert_eq!(out.get_by_name("0").unwrap().to_vec::<f32>().unwrap(), [4., 6.]);
+    /// ```
+    ///
+    /// Errors: as [`Model::predict_named`] (an unknown, duplicate or missing name is
+    /// [`Code::InvalidArgument`]), plus [`Code::NotFound`] when there is no such method.
+    pub fn run_method_named(&self, method: &str, inputs: &[(&str, &Tensor)]) -> Result<Outputs> {
+        let method = cstring(method, "method name")?;
+        with_named_handles(inputs, |names, handles| {
+            let mut out = ptr::null_mut();
+            // SAFETY: as predict; `method` is a valid C string and `names` has one valid C
+            // string per handle, all alive for the duration of the call.
+            let err = unsafe {
+                sys::ti_model_run_method_named(
+                    self.as_raw(),
+                    method.as_ptr(),
+                    array_ptr(names),
                     array_ptr(handles),
                     handles.len(),
                     &mut out,

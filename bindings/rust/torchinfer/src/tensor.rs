@@ -1,4 +1,4 @@
-//! [`Tensor`]: an immutable n-dimensional array owned by the library.
+//! [`Tensor`]: an n-dimensional array owned by the library.
 
 use std::ffi::c_void;
 use std::fmt;
@@ -9,7 +9,12 @@ use torchinfer_sys as sys;
 
 use crate::{Code, DType, Element, Error, Result};
 
-/// An n-dimensional array on a device (CPU or CUDA), immutable after creation.
+/// An n-dimensional array on a device (CPU or CUDA).
+///
+/// The library never modifies a tensor after creation, with one exception: inputs are passed to
+/// the model as they are, so a model that modifies an argument in place (`x.add_(1)` in
+/// TorchScript) changes the input tensor's data. Do not share an input with concurrent calls to
+/// such a model, nor hold an [`as_slice`](Tensor::as_slice) borrow of it during one.
 ///
 /// Create one with [`Tensor::from_slice`] (a copy), [`Tensor::from_vec`] (zero-copy, the
 /// tensor takes the `Vec`), [`Tensor::scalar`], [`Tensor::from_bytes`] or
@@ -329,8 +334,10 @@ impl Tensor {
                 ));
             }
         }
-        // SAFETY: the library guarantees n contiguous, immutable elements valid until the tensor
-        // is freed, which cannot happen while the returned borrow of `self` lives.
+        // SAFETY: the library guarantees n contiguous elements, valid until the tensor is freed
+        // (which cannot happen while the returned borrow of `self` lives) and never modified by
+        // the library after creation. The header's one exception, a model that modifies its
+        // argument in place, is documented on `Tensor` and in README.md under Threads.
         Ok(unsafe { std::slice::from_raw_parts(p, n) })
     }
 }

@@ -354,6 +354,58 @@ fn named_inputs() {
 }
 
 #[test]
+fn run_method_named_inputs() {
+    let _leaks = LeakCheck::new();
+    let model = load("identity.pt");
+    let x = Tensor::from_slice(&[2f32, 3.], &[2]).unwrap();
+
+    // identity.pt: double(x) -> 2 * x, a bare tensor (leaf "0").
+    let out = model.run_method_named("double", &[("x", &x)]).unwrap();
+    assert_eq!(out.names().collect::<Vec<_>>(), ["0"]);
+    let y = out.get_by_name("0").unwrap();
+    assert_eq!((y.dtype(), y.shape()), (DType::Float32, &[2i64][..]));
+    assert_eq!(y.to_vec::<f32>().unwrap(), [4., 6.]);
+    // "forward" is a method like any other.
+    let fwd = model.run_method_named("forward", &[("x", &x)]).unwrap();
+    assert_eq!(f32s(&fwd, "0"), [2., 3.]);
+    // The input was not changed by either call.
+    assert_eq!(x.to_vec::<f32>().unwrap(), [2., 3.]);
+
+    // Unknown argument name: INVALID_ARGUMENT from the library.
+    let err = model.run_method_named("double", &[("y", &x)]).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("takes: x"),
+        "message should list valid names: {err}"
+    );
+    assert!(err.as_raw().is_some(), "reported by the library: {err}");
+    assert_eq!(
+        code_of(model.run_method_named("double", &[("x", &x), ("x", &x)])),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code_of(model.run_method_named("double", &[])),
+        Code::InvalidArgument
+    );
+    // Unknown method: NOT_FOUND.
+    let err = model.run_method_named("nope", &[("x", &x)]).unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(err.as_raw().is_some(), "reported by the library: {err}");
+    // NUL bytes are refused by the crate before any call.
+    for err in [
+        model
+            .run_method_named("dou\0ble", &[("x", &x)])
+            .unwrap_err(),
+        model
+            .run_method_named("double", &[("\0x", &x)])
+            .unwrap_err(),
+    ] {
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert!(err.as_raw().is_none());
+    }
+}
+
+#[test]
 fn load_from_bytes_matches_file() {
     let _leaks = LeakCheck::new();
     let bytes = std::fs::read(model_path("mlp.pt")).unwrap();

@@ -117,16 +117,7 @@ public final class Model extends NativeHandle {
    *     message lists the valid names), and as {@link #predict(Tensor...)}
    */
   public Outputs predict(Map<String, Tensor> inputs) {
-    Objects.requireNonNull(inputs, "inputs");
-    String[] names = new String[inputs.size()];
-    Tensor[] tensors = new Tensor[inputs.size()];
-    int i = 0;
-    for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-      names[i] = Objects.requireNonNull(e.getKey(), "input name");
-      tensors[i] = e.getValue();
-      i++;
-    }
-    return run(null, new StringArray(names, "UTF-8"), tensors);
+    return runNamed(null, inputs);
   }
 
   /**
@@ -139,6 +130,38 @@ public final class Model extends NativeHandle {
   public Outputs runMethod(String method, Tensor... inputs) {
     Objects.requireNonNull(method, "method");
     return run(NativeApi.cstr(method), null, inputs);
+  }
+
+  /**
+   * Runs another method (exported with {@code @torch.jit.export}, or "forward") with inputs
+   * matched to that method's argument names, in any order; arguments with defaults may be
+   * omitted. The inputs stay owned by the caller. Thread-safe.
+   *
+   * <pre>{@code
+   * try (Outputs out = model.runMethod("double", Map.of("x", x))) { ... }
+   * }</pre>
+   *
+   * @throws TorchInferException NOT_FOUND when the model has no such method, INVALID_ARGUMENT for
+   *     unknown, duplicate or missing names (the message lists the valid names), and as
+   *     {@link #predict(Tensor...)}
+   */
+  public Outputs runMethod(String method, Map<String, Tensor> inputs) {
+    Objects.requireNonNull(method, "method");
+    return runNamed(NativeApi.cstr(method), inputs);
+  }
+
+  /** Named inputs for {@code forward} (method null) or another method. */
+  private Outputs runNamed(byte[] method, Map<String, Tensor> inputs) {
+    Objects.requireNonNull(inputs, "inputs");
+    String[] names = new String[inputs.size()];
+    Tensor[] tensors = new Tensor[inputs.size()];
+    int i = 0;
+    for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+      names[i] = Objects.requireNonNull(e.getKey(), "input name");
+      tensors[i] = e.getValue();
+      i++;
+    }
+    return run(method, new StringArray(names, "UTF-8"), tensors);
   }
 
   private Outputs run(byte[] method, StringArray names, Tensor[] inputs) {
@@ -164,7 +187,10 @@ public final class Model extends NativeHandle {
       Memory[] spill = spilled != null ? new Memory[1] : null;
       long ptrs = spilled != null ? sc.putArray(spilled, spill) : n == 0 ? 0 : sc.array;
       long err;
-      if (method != null) {
+      if (method != null && names != null) {
+        err = NativeApi.ti_model_run_method_named(m, method, Pointer.nativeValue(names), ptrs, n,
+            sc.out);
+      } else if (method != null) {
         err = NativeApi.ti_model_run_method(m, method, ptrs, n, sc.out);
       } else if (names != null) {
         err = NativeApi.ti_model_predict_named(m, Pointer.nativeValue(names), ptrs, n, sc.out);

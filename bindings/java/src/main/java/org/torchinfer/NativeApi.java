@@ -102,6 +102,8 @@ final class NativeApi {
   static native long ti_model_predict(long m, long inputs, long n, long out);
   static native long ti_model_predict_named(long m, long names, long inputs, long n, long out);
   static native long ti_model_run_method(long m, byte[] method, long inputs, long n, long out);
+  static native long ti_model_run_method_named(long m, byte[] method, long names, long inputs, long n,
+      long out);
   static native long ti_model_input_count(long m);
   static native long ti_model_input_name(long m, long i);
   static native long ti_model_method_count(long m);

@@ -19,8 +19,9 @@ import java.util.Objects;
  * {@link #take(String)}, which return a new tensor that the caller closes; it shares the data
  * without copying and may outlive both the Outputs and the model.
  *
- * <p>Immutable: any number of threads may read it; {@code close()} is idempotent and safe from
- * any thread.
+ * <p>Never modified by the library after creation: any number of threads may read it (a leaf
+ * passed as an input to a model that modifies its argument in place is the exception, see
+ * {@link Tensor}); {@code close()} is idempotent and safe from any thread.
  */
 public final class Outputs extends NativeHandle {
   private final Object lock = new Object();

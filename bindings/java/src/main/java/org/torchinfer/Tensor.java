@@ -21,8 +21,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Read data back with the {@code toXxxArray()} method matching {@link #dtype()}; a wrong one
  * throws {@link IllegalArgumentException}.
  *
- * <p>A tensor is immutable: any number of threads may read it and pass it to concurrent
- * predictions. Close it when done ({@code try}-with-resources); {@code close()} is idempotent,
+ * <p>The library never modifies a tensor after creation: any number of threads may read it and
+ * pass it to concurrent predictions. Exception: inputs reach the model as they are (no defensive
+ * copy), so a model that modifies an argument in place ({@code x.add_(1)} in TorchScript)
+ * modifies the input tensor's data; do not share inputs across concurrent calls to such a model.
+ * Close it when done ({@code try}-with-resources); {@code close()} is idempotent,
  * safe from any thread, and a forgotten tensor is freed by a {@link java.lang.ref.Cleaner}.
  */
 public final class Tensor extends NativeHandle {

@@ -45,6 +45,8 @@ class ErrorTest extends Fixtures {
       expect(Code.INVALID_ARGUMENT, () -> mlp.predict(x, x)); // wrong input count
       TorchInferException e = expect(Code.INVALID_ARGUMENT, () -> mlp.predict(Map.of("nope", x)));
       assertTrue(e.detail().contains("x"), "lists the valid names: " + e.detail());
+      e = expect(Code.INVALID_ARGUMENT, () -> mlp.runMethod("forward", Map.of("nope", x)));
+      assertTrue(e.detail().contains("x"), "lists the valid names: " + e.detail());
     }
     expect(Code.INVALID_ARGUMENT, () -> Tensor.of(new float[3], 2, 2)); // nbytes mismatch
     expect(Code.INVALID_ARGUMENT, () -> Tensor.of(new float[4], -2, -2)); // negative dimension
@@ -57,6 +59,7 @@ class ErrorTest extends Fixtures {
     expect(Code.NOT_FOUND, () -> Model.load(MODELS.resolve("does-not-exist.pt")));
     try (Tensor x = Tensor.of(new float[16], 1, 16); Outputs out = mlp.predict(x)) {
       expect(Code.NOT_FOUND, () -> mlp.runMethod("no_such_method", x));
+      expect(Code.NOT_FOUND, () -> mlp.runMethod("no_such_method", Map.of("x", x)));
       TorchInferException e = expect(Code.NOT_FOUND, () -> out.get("logits"));
       assertTrue(e.detail().contains("0"), "lists the leaf names: " + e.detail());
       expect(Code.NOT_FOUND, () -> out.take("logits"));

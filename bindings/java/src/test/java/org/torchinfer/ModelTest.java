@@ -2,6 +2,7 @@ package org.torchinfer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -104,6 +105,33 @@ class ModelTest extends Fixtures {
       assertArrayEquals(new float[] {1, 2, 3}, fwd.get(0).toFloatArray());
       assertArrayEquals(new float[] {2, 4, 6}, twice.get(0).toFloatArray());
     }
+  }
+
+  @Test
+  void secondMethodWithNamedInputs() {
+    long start = TorchInfer.liveHandles();
+    try (Model m = Model.load(model("identity.pt"));
+         Tensor x = Tensor.of(new float[] {2, 3}, 2)) {
+      try (Outputs out = m.runMethod("double", Map.of("x", x))) {
+        assertEquals(List.of("0"), out.names());
+        Tensor y = out.get("0");
+        assertEquals(DType.FLOAT32, y.dtype());
+        assertArrayEquals(new long[] {2}, y.shape());
+        assertArrayEquals(new float[] {4, 6}, y.toFloatArray());
+      }
+      assertArrayEquals(new float[] {2, 3}, x.toFloatArray(), "the input is left as it was");
+      TorchInferException unknownName = assertThrows(TorchInferException.class,
+          () -> m.runMethod("double", Map.of("y", x)));
+      assertEquals(TorchInferException.Code.INVALID_ARGUMENT, unknownName.code(),
+          unknownName.getMessage());
+      assertTrue(unknownName.detail().contains("x"), "lists the valid names: " + unknownName.detail());
+      TorchInferException unknownMethod = assertThrows(TorchInferException.class,
+          () -> m.runMethod("no_such_method", Map.of("x", x)));
+      assertEquals(TorchInferException.Code.NOT_FOUND, unknownMethod.code(),
+          unknownMethod.getMessage());
+      assertFalse(x.isClosed(), "runMethod never closes its inputs");
+    }
+    assertEquals(start, TorchInfer.liveHandles(), "native handles leaked");
   }
 
   @Test
