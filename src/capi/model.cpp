@@ -8,13 +8,15 @@ using ti::capi::null_argument;
 
 namespace {
 
-// Shared by predict, predict_named and run_method: argument checks, then the core.
-ti_error_t* run(ti_model_t* m, const char* method, const char* const* names,
+// Shared by predict, predict_named, run_method and run_method_named: argument checks, then the
+// core. `method` NULL means forward; `by_name` selects matching inputs to `names`.
+ti_error_t* run(ti_model_t* m, const char* method, bool by_name, const char* const* names,
                 const ti_tensor_t* const* inputs, size_t n_inputs, ti_outputs_t** out) {
   TI_TRY
   TI_CHECK_NOT_NULL(out);
   *out = nullptr;
   TI_CHECK_NOT_NULL(m);
+  if (by_name && names == nullptr && n_inputs != 0) return null_argument("names");
   if (n_inputs != 0 && inputs == nullptr) return null_argument("inputs");
   c10::SmallVector<const at::Tensor*, 8> tensors;
   tensors.reserve(n_inputs);
@@ -27,7 +29,7 @@ ti_error_t* run(ti_model_t* m, const char* method, const char* const* names,
   const auto& model = *m->model;
   const auto& spec = method ? model.method(method) : model.forward();
   auto outputs = std::make_unique<ti_outputs>();
-  if (names) {
+  if (by_name) {
     model.run_named(spec, names, tensors.data(), n_inputs, outputs->leaves);
   } else {
     model.run(spec, tensors.data(), n_inputs, outputs->leaves);
@@ -35,6 +37,12 @@ ti_error_t* run(ti_model_t* m, const char* method, const char* const* names,
   *out = outputs.release();
   return nullptr;
   TI_CATCH(Internal)
+}
+
+// run_method* with a NULL method name (NULL means forward only inside run()).
+ti_error_t* run_without_method(ti_outputs_t** out) {
+  if (out) *out = nullptr;
+  return null_argument("method");
 }
 
 }  // namespace
@@ -87,45 +95,33 @@ void ti_model_free(ti_model_t* m) { delete m; }
 
 ti_error_t* ti_model_predict(ti_model_t* m, const ti_tensor_t* const* inputs, size_t n_inputs,
                              ti_outputs_t** out) {
-  return run(m, nullptr, nullptr, inputs, n_inputs, out);
+  return run(m, nullptr, false, nullptr, inputs, n_inputs, out);
 }
 
 ti_error_t* ti_model_predict_named(ti_model_t* m, const char* const* names,
                                    const ti_tensor_t* const* inputs, size_t n_inputs,
                                    ti_outputs_t** out) {
-  if (names == nullptr && n_inputs != 0) {
-    if (out) *out = nullptr;
-    return null_argument("names");
-  }
-  static const char* const kNoNames[1] = {nullptr};
-  return run(m, nullptr, names ? names : kNoNames, inputs, n_inputs, out);
+  return run(m, nullptr, true, names, inputs, n_inputs, out);
 }
 
 ti_error_t* ti_model_run_method(ti_model_t* m, const char* method, const ti_tensor_t* const* inputs,
                                 size_t n_inputs, ti_outputs_t** out) {
-  if (method == nullptr) {
-    if (out) *out = nullptr;
-    return null_argument("method");
-  }
-  return run(m, method, nullptr, inputs, n_inputs, out);
+  if (method == nullptr) return run_without_method(out);
+  return run(m, method, false, nullptr, inputs, n_inputs, out);
 }
 
 ti_error_t* ti_model_run_method_named(ti_model_t* m, const char* method, const char* const* names,
                                       const ti_tensor_t* const* inputs, size_t n_inputs,
                                       ti_outputs_t** out) {
-  if (method == nullptr || (names == nullptr && n_inputs != 0)) {
-    if (out) *out = nullptr;
-    return null_argument(method == nullptr ? "method" : "names");
-  }
-  static const char* const kNoNames[1] = {nullptr};
-  return run(m, method, names ? names : kNoNames, inputs, n_inputs, out);
+  if (method == nullptr) return run_without_method(out);
+  return run(m, method, true, names, inputs, n_inputs, out);
 }
 
-size_t ti_model_input_count(const ti_model_t* m) { return m ? m->model->input_names().size() : 0; }
+size_t ti_model_input_count(const ti_model_t* m) { return m ? m->model->input_count() : 0; }
 
 const char* ti_model_input_name(const ti_model_t* m, size_t i) {
-  if (!m || i >= m->model->input_names().size()) return nullptr;
-  return m->model->input_names()[i].c_str();
+  const std::string* name = m ? m->model->input_name(i) : nullptr;
+  return name ? name->c_str() : nullptr;
 }
 
 size_t ti_model_method_count(const ti_model_t* m) { return m ? m->model->method_names().size() : 0; }

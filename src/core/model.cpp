@@ -129,9 +129,6 @@ std::unique_ptr<Model> Model::finish_load(torch::jit::Module module, const c10::
             [](const MethodSpec& a, const MethodSpec& b) { return a.name < b.name; });
   for (const auto& m : model->methods_) model->method_names_.push_back(m.name);
   model->forward_ = model->find_method("forward");
-  if (model->forward_) {
-    for (const auto& a : model->forward_->args) model->input_names_.push_back(a.name);
-  }
   return model;
 }
 
@@ -155,6 +152,12 @@ const MethodSpec* Model::find_method(std::string_view name) const {
   auto it = std::lower_bound(methods_.begin(), methods_.end(), name,
                              [](const MethodSpec& m, std::string_view n) { return m.name < n; });
   return it != methods_.end() && it->name == name ? &*it : nullptr;
+}
+
+size_t Model::input_count() const { return forward_ ? forward_->args.size() : 0; }
+
+const std::string* Model::input_name(size_t i) const {
+  return forward_ && i < forward_->args.size() ? &forward_->args[i].name : nullptr;
 }
 
 const MethodSpec& Model::forward() const {
@@ -222,23 +225,26 @@ void Model::run(const MethodSpec& m, const at::Tensor* const* inputs, size_t n, 
 
 void Model::run_named(const MethodSpec& m, const char* const* names, const at::Tensor* const* inputs,
                       size_t n, Leaves& out) const {
-  std::vector<std::string> valid;
-  for (const auto& a : m.args) valid.push_back(a.name);
+  auto valid_names = [&m] {
+    std::string list;
+    for (const auto& a : m.args) list += (list.empty() ? "" : ", ") + a.name;
+    return list;
+  };
   std::vector<const at::Tensor*> slots(m.args.size(), nullptr);
   for (size_t i = 0; i < n; ++i) {
     if (names[i] == nullptr) fail(ErrorKind::InvalidArgument, "names[" + std::to_string(i) + "] is NULL");
-    auto it = std::find(valid.begin(), valid.end(), names[i]);
-    if (it == valid.end()) {
+    auto it = std::find_if(m.args.begin(), m.args.end(), [&](const ArgSpec& a) { return a.name == names[i]; });
+    if (it == m.args.end()) {
       fail(ErrorKind::InvalidArgument, "unknown input name '" + std::string(names[i]) + "'; method '" +
-                                           m.name + "' takes: " + join_names(valid));
+                                           m.name + "' takes: " + valid_names());
     }
-    const size_t slot = static_cast<size_t>(it - valid.begin());
-    if (slots[slot]) fail(ErrorKind::InvalidArgument, "input '" + valid[slot] + "' is given twice");
+    const size_t slot = static_cast<size_t>(it - m.args.begin());
+    if (slots[slot]) fail(ErrorKind::InvalidArgument, "input '" + it->name + "' is given twice");
     slots[slot] = inputs[i];
   }
   std::vector<std::string> missing;
   for (size_t j = 0; j < slots.size(); ++j) {
-    if (!slots[j] && !m.args[j].has_default) missing.push_back(valid[j]);
+    if (!slots[j] && !m.args[j].has_default) missing.push_back(m.args[j].name);
   }
   if (!missing.empty()) {
     fail(ErrorKind::InvalidArgument, "missing input(s) " + join_names(missing) + " for method '" +

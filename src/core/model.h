@@ -56,7 +56,9 @@ class Model {
   void run_named(const MethodSpec& method, const char* const* names, const at::Tensor* const* inputs,
                  size_t n, Leaves& out) const;
 
-  const std::vector<std::string>& input_names() const { return input_names_; }
+  // forward's arguments (0 / nullptr when there is no forward or i is out of range).
+  size_t input_count() const;
+  const std::string* input_name(size_t i) const;
   const std::vector<std::string>& method_names() const { return method_names_; }
   const std::string& device_name() const { return device_name_; }
   const c10::Device& device() const { return device_; }
@@ -72,7 +74,6 @@ class Model {
   std::string device_name_;
   std::vector<MethodSpec> methods_;  // sorted by name
   const MethodSpec* forward_ = nullptr;
-  std::vector<std::string> input_names_;
   std::vector<std::string> method_names_;
 };
 
