@@ -154,6 +154,17 @@ fn path_cstring(path: &Path) -> Result<CString> {
 }
 
 /// Calls `f` with the inputs as a C array of handles, on the stack for up to 8 inputs.
+/// Makes one of the C API's running calls (`call` gets the `out` parameter) and takes
+/// ownership of the outputs it returns.
+fn new_outputs(
+    call: impl FnOnce(*mut *mut sys::ti_outputs_t) -> *mut sys::ti_error_t,
+) -> Result<Outputs> {
+    let mut out = ptr::null_mut();
+    Error::check(call(&mut out))?;
+    // SAFETY: on success `out` is new outputs we own.
+    Ok(unsafe { Outputs::from_raw(out) })
+}
+
 fn with_handles<T>(inputs: &[&Tensor], f: impl FnOnce(&[*const sys::ti_tensor_t]) -> T) -> T {
     const STACK: usize = 8;
     if inputs.len() <= STACK {
@@ -242,15 +253,13 @@ impl Model {
     /// not a tensor, int, float or bool), [`Code::Device`].
     pub fn predict(&self, inputs: &[&Tensor]) -> Result<Outputs> {
         with_handles(inputs, |handles| {
-            let mut out = ptr::null_mut();
-            // SAFETY: live model (concurrent predicts are allowed); `handles` are live tensors
-            // borrowed for the duration of the call.
-            let err = unsafe {
-                sys::ti_model_predict(self.as_raw(), array_ptr(handles), handles.len(), &mut out)
-            };
-            Error::check(err)?;
-            // SAFETY: on success `out` is new outputs we own.
-            Ok(unsafe { Outputs::from_raw(out) })
+            new_outputs(|out| {
+                // SAFETY: live model (concurrent predicts are allowed); `handles` are live
+                // tensors borrowed for the duration of the call.
+                unsafe {
+                    sys::ti_model_predict(self.as_raw(), array_ptr(handles), handles.len(), out)
+                }
+            })
         })
     }
 
@@ -274,20 +283,18 @@ impl Model {
     /// [`Code::InvalidArgument`].
     pub fn predict_named(&self, inputs: &[(&str, &Tensor)]) -> Result<Outputs> {
         with_named_handles(inputs, |names, handles| {
-            let mut out = ptr::null_mut();
-            // SAFETY: as predict; `names` has one valid C string per handle.
-            let err = unsafe {
-                sys::ti_model_predict_named(
-                    self.as_raw(),
-                    array_ptr(names),
-                    array_ptr(handles),
-                    handles.len(),
-                    &mut out,
-                )
-            };
-            Error::check(err)?;
-            // SAFETY: on success `out` is new outputs we own.
-            Ok(unsafe { Outputs::from_raw(out) })
+            new_outputs(|out| {
+                // SAFETY: as predict; `names` has one valid C string per handle.
+                unsafe {
+                    sys::ti_model_predict_named(
+                        self.as_raw(),
+                        array_ptr(names),
+                        array_ptr(handles),
+                        handles.len(),
+                        out,
+                    )
+                }
+            })
         })
     }
 
@@ -298,20 +305,18 @@ impl Model {
     pub fn run_method(&self, method: &str, inputs: &[&Tensor]) -> Result<Outputs> {
         let method = cstring(method, "method name")?;
         with_handles(inputs, |handles| {
-            let mut out = ptr::null_mut();
-            // SAFETY: as predict.
-            let err = unsafe {
-                sys::ti_model_run_method(
-                    self.as_raw(),
-                    method.as_ptr(),
-                    array_ptr(handles),
-                    handles.len(),
-                    &mut out,
-                )
-            };
-            Error::check(err)?;
-            // SAFETY: on success `out` is new outputs we own.
-            Ok(unsafe { Outputs::from_raw(out) })
+            new_outputs(|out| {
+                // SAFETY: as predict; `method` is a valid C string.
+                unsafe {
+                    sys::ti_model_run_method(
+                        self.as_raw(),
+                        method.as_ptr(),
+                        array_ptr(handles),
+                        handles.len(),
+                        out,
+                    )
+                }
+            })
         })
     }
 
@@ -336,22 +341,20 @@ impl Model {
     pub fn run_method_named(&self, method: &str, inputs: &[(&str, &Tensor)]) -> Result<Outputs> {
         let method = cstring(method, "method name")?;
         with_named_handles(inputs, |names, handles| {
-            let mut out = ptr::null_mut();
-            // SAFETY: as predict; `method` is a valid C string and `names` has one valid C
-            // string per handle, all alive for the duration of the call.
-            let err = unsafe {
-                sys::ti_model_run_method_named(
-                    self.as_raw(),
-                    method.as_ptr(),
-                    array_ptr(names),
-                    array_ptr(handles),
-                    handles.len(),
-                    &mut out,
-                )
-            };
-            Error::check(err)?;
-            // SAFETY: on success `out` is new outputs we own.
-            Ok(unsafe { Outputs::from_raw(out) })
+            new_outputs(|out| {
+                // SAFETY: as predict; `method` is a valid C string and `names` has one valid C
+                // string per handle, all alive for the duration of the call.
+                unsafe {
+                    sys::ti_model_run_method_named(
+                        self.as_raw(),
+                        method.as_ptr(),
+                        array_ptr(names),
+                        array_ptr(handles),
+                        handles.len(),
+                        out,
+                    )
+                }
+            })
         })
     }
 
