@@ -1,5 +1,6 @@
 /*
- * libtorchinfer: run TorchScript models through a C ABI.
+ * libtorchinfer: run PyTorch models (TorchScript archives and AOTInductor .pt2 packages)
+ * through a C ABI.
  *
  * Copyright 2026 The libtorchinfer Authors. SPDX-License-Identifier: Apache-2.0
  *
@@ -65,7 +66,7 @@ extern "C" {
 /* Types                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/** A loaded TorchScript module. */
+/** A loaded model: a TorchScript module or an AOTInductor package (see ti_model_format). */
 typedef struct ti_model ti_model_t;
 /** An n-dimensional array on a device (CPU or CUDA). */
 typedef struct ti_tensor ti_tensor_t;
@@ -81,7 +82,7 @@ typedef enum {
   TI_OK = 0,               /**< Never carried by an error; ti_error_code(NULL). */
   TI_ERR_INVALID_ARGUMENT, /**< NULL where a value is needed, bad counts, names, sizes, shapes. */
   TI_ERR_NOT_FOUND,        /**< Missing file, method or output name. */
-  TI_ERR_MODEL_FORMAT,     /**< Not a TorchScript archive this LibTorch can load. */
+  TI_ERR_MODEL_FORMAT,     /**< Not a model this LibTorch can load (TorchScript or .pt2). */
   TI_ERR_RUNTIME,          /**< Raised while the model ran; the model stays usable. */
   TI_ERR_OUT_OF_MEMORY,    /**< Host or device allocation failed; the model stays usable. */
   TI_ERR_DEVICE,           /**< The requested device is not present (never a CPU fallback). */
@@ -242,6 +243,9 @@ TI_API void ti_load_options_free(ti_load_options_t *o);
  * Sets the device the model is loaded onto: "cpu", "cuda" (the current CUDA device,
  * normally 0) or "cuda:N". Availability is checked by ti_model_load: a CUDA device that is
  * not present fails the load with TI_ERR_DEVICE, it never falls back to the CPU.
+ * Without this setting a TorchScript model loads onto the CPU and an AOTInductor package onto
+ * the kind of device it was compiled for. A package compiled for the CPU asked to load onto
+ * CUDA (or the reverse) fails with TI_ERR_DEVICE.
  * Errors: TI_ERR_INVALID_ARGUMENT (NULL, or not a device string), TI_ERR_UNSUPPORTED (a device
  * type other than cpu and cuda, e.g. "mps").
  */
@@ -252,17 +256,26 @@ TI_API ti_error_t *ti_load_options_set_device(ti_load_options_t *o, const char *
 /* ------------------------------------------------------------------------ */
 
 /**
- * Loads a TorchScript archive (torch.jit.save) from `path`. `opts` may be NULL (defaults).
- * The model is put in eval mode. The caller owns `*out` (ti_model_free).
+ * Loads a model from `path`: a TorchScript archive (torch.jit.save) or, with LibTorch 2.6 or
+ * newer, an AOTInductor package (.pt2, from torch.export + aoti_compile_and_package). The two
+ * are told apart by content, never by file name; ti_model_format says which was loaded.
+ * `opts` may be NULL (defaults). A TorchScript model is put in eval mode.
+ * A .pt2 package is native code compiled by PyTorch: loading one runs code from it, so load
+ * packages only from sources you trust (a TorchScript archive is interpreted, not executed).
+ * The caller owns `*out` (ti_model_free).
  * Errors: TI_ERR_INVALID_ARGUMENT (NULL path or out), TI_ERR_NOT_FOUND (no such file),
- * TI_ERR_MODEL_FORMAT (not a loadable archive: truncated, garbage, written by a newer PyTorch),
- * TI_ERR_DEVICE (device not present), TI_ERR_OUT_OF_MEMORY.
+ * TI_ERR_MODEL_FORMAT (not a loadable model: truncated, garbage, written by a newer PyTorch,
+ * not a regular file), TI_ERR_UNSUPPORTED (a .pt2 with a library built against LibTorch older
+ * than 2.6; the message names the version), TI_ERR_DEVICE (device not present, or not the
+ * kind a .pt2 was compiled for), TI_ERR_OUT_OF_MEMORY.
  */
 TI_API ti_error_t *ti_model_load(const char *path, const ti_load_options_t *opts, ti_model_t **out);
 
 /**
- * Loads a TorchScript archive from memory. The library copies what it needs: `data` may be
- * freed as soon as the call returns. Errors: as ti_model_load, without TI_ERR_NOT_FOUND.
+ * Loads a model (TorchScript or .pt2) from memory. The library copies what it needs: `data`
+ * may be freed as soon as the call returns. A .pt2 is written to a private temporary file
+ * (mode 0600 in $TMPDIR or /tmp) for LibTorch's loader and removed before the call returns.
+ * Errors: as ti_model_load, without TI_ERR_NOT_FOUND.
  */
 TI_API ti_error_t *ti_model_load_buffer(const void *data, size_t len, const ti_load_options_t *opts,
                                         ti_model_t **out);
@@ -279,6 +292,10 @@ TI_API void ti_model_free(ti_model_t *m);
  * kind does not fit the argument), TI_ERR_RUNTIME (raised by the model: op dtype/shape
  * mismatches, `raise` in TorchScript), TI_ERR_OUT_OF_MEMORY, TI_ERR_UNSUPPORTED (a result leaf
  * that is not a tensor, int, float or bool), TI_ERR_DEVICE.
+ * For a .pt2 package every input is checked against the package's input spec before its
+ * compiled code runs: dtype, rank, static sizes, the range of each dynamic size, and sizes
+ * that the export tied together (a shared batch dimension); a mismatch is
+ * TI_ERR_INVALID_ARGUMENT naming the input and what was expected.
  */
 TI_API ti_error_t *ti_model_predict(ti_model_t *m, const ti_tensor_t *const *inputs, size_t n_inputs,
                                     ti_outputs_t **out);
@@ -310,6 +327,15 @@ TI_API ti_error_t *ti_model_run_method_named(ti_model_t *m, const char *method,
                                              const ti_tensor_t *const *inputs, size_t n_inputs,
                                              ti_outputs_t **out);
 
+/*
+ * Introspection. For a .pt2 package: the methods are the package's models, the default one
+ * ("model") listed and run as "forward" ("model" is accepted as a name for it too); inputs are
+ * the exported program's tensor inputs in its flattened order, named by position ("0", "1")
+ * for positional arguments and by keyword for keyword arguments (a package does not record
+ * the Python names of positional arguments: export with kwargs to name them). A .pt2 input has
+ * no default, and non-tensor arguments fixed at export time are not inputs.
+ */
+
 /** The number of arguments of `forward`, not counting `self` (0 for NULL). */
 TI_API size_t ti_model_input_count(const ti_model_t *m);
 
@@ -324,6 +350,9 @@ TI_API const char *ti_model_method_name(const ti_model_t *m, size_t i);
 
 /** The device the model lives on, "cpu" or "cuda:N" (a view valid until `m` is freed; "" for NULL). */
 TI_API const char *ti_model_device(const ti_model_t *m);
+
+/** The model's format: "torchscript" or "aotinductor" (static storage; "" for NULL). */
+TI_API const char *ti_model_format(const ti_model_t *m);
 
 /* ------------------------------------------------------------------------ */
 /* Outputs                                                                   */

@@ -64,6 +64,7 @@ ti_error_t* ti_load_options_set_device(ti_load_options_t* o, const char* device)
   TI_CHECK_NOT_NULL(o);
   TI_CHECK_NOT_NULL(device);
   o->config.device = ti::core::parse_device(device);
+  o->config.device_set = true;
   return nullptr;
   TI_CATCH(Internal)
 }
@@ -132,5 +133,7 @@ const char* ti_model_method_name(const ti_model_t* m, size_t i) {
 }
 
 const char* ti_model_device(const ti_model_t* m) { return m ? m->model->device_name().c_str() : ""; }
+
+const char* ti_model_format(const ti_model_t* m) { return m ? m->model->format() : ""; }
 
 }  // extern "C"

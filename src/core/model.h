@@ -1,12 +1,14 @@
-// A loaded TorchScript module and the checked, thread-safe way to run its methods.
+// The one model interface. A loaded model is a set of named methods with argument specs; each
+// model format (TorchScript in torchscript/, AOTInductor .pt2 in aotinductor/) implements how a
+// method is called. Argument matching (positional, by name, defaults), the messages that name
+// what is wrong, and LibTorch's per-call thread-local state live here, once for both formats.
 #pragma once
 
 #include "core/output_tree.h"
 
 #include <ATen/core/Tensor.h>
+#include <ATen/core/ivalue.h>
 #include <c10/core/Device.h>
-#include <torch/csrc/jit/api/method.h>
-#include <torch/csrc/jit/api/module.h>
 
 #include <memory>
 #include <string>
@@ -17,6 +19,7 @@ namespace ti::core {
 
 struct LoadConfig {
   c10::Device device{c10::kCPU};
+  bool device_set = false;  // false: the format's default (a .pt2 runs where it was compiled for)
 };
 
 // How a tensor handed in by the caller reaches an argument.
@@ -24,7 +27,7 @@ enum class ArgKind { Tensor, OptionalTensor, Int, Float, Bool, Other };
 
 struct ArgSpec {
   std::string name;
-  std::string type;  // TorchScript annotation, for messages
+  std::string type;  // for messages: a TorchScript annotation, or "Tensor(float32, [s0, 8])"
   ArgKind kind;
   bool has_default;
   c10::IValue default_value;
@@ -32,7 +35,7 @@ struct ArgSpec {
 
 struct MethodSpec {
   std::string name;
-  torch::jit::Method method;
+  size_t index;               // the implementation's own index of this method
   std::vector<ArgSpec> args;  // without self
   size_t required;            // leading args without defaults
 };
@@ -40,8 +43,16 @@ struct MethodSpec {
 // Immutable after load: run() may be called from any number of threads at once.
 class Model {
  public:
+  virtual ~Model() = default;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // Loads a TorchScript archive or an AOTInductor package, told apart by content.
   static std::unique_ptr<Model> load_file(const std::string& path, const LoadConfig& config);
   static std::unique_ptr<Model> load_buffer(const void* data, size_t len, const LoadConfig& config);
+
+  // "torchscript" or "aotinductor" (static storage).
+  virtual const char* format() const noexcept = 0;
 
   // nullptr when there is no such method.
   const MethodSpec* find_method(std::string_view name) const;
@@ -49,7 +60,7 @@ class Model {
   // Throws NotFound, listing the methods there are.
   const MethodSpec& method(std::string_view name) const;
 
-  // Positional inputs in schema order; trailing defaults may be left out. The result's leaves
+  // Positional inputs in argument order; trailing defaults may be left out. The result's leaves
   // are appended to `out`.
   void run(const MethodSpec& method, const at::Tensor* const* inputs, size_t n, Leaves& out) const;
   // Inputs matched to argument names, in any order.
@@ -63,16 +74,20 @@ class Model {
   const std::string& device_name() const { return device_name_; }
   const c10::Device& device() const { return device_; }
 
- private:
-  Model(torch::jit::Module module, c10::Device device);
-  static std::unique_ptr<Model> finish_load(torch::jit::Module module, const c10::Device& device);
-  c10::IValue convert(const MethodSpec& method, size_t index, const at::Tensor& input) const;
-  void invoke(const MethodSpec& method, std::vector<c10::IValue> stack, Leaves& out) const;
+ protected:
+  // `methods` in any order; `aliases` maps extra names (not listed) to listed methods.
+  Model(c10::Device device, std::vector<MethodSpec> methods,
+        std::vector<std::pair<std::string, std::string>> aliases = {});
 
-  torch::jit::Module module_;
+  // Runs `method` with one entry per argument in `slots` (nullptr: the argument's default),
+  // after the count and names were checked and inside the per-call scope.
+  virtual void call(const MethodSpec& method, const at::Tensor* const* slots, Leaves& out) const = 0;
+
+ private:
   c10::Device device_;
   std::string device_name_;
   std::vector<MethodSpec> methods_;  // sorted by name
+  std::vector<std::pair<std::string, size_t>> aliases_;
   const MethodSpec* forward_ = nullptr;
   std::vector<std::string> method_names_;
 };

@@ -33,13 +33,7 @@ std::string dict_key_name(const c10::IValue& key, const std::string& parent) {
 void flatten(const c10::IValue& v, const std::string& name, Leaves& out) {
   std::string leaf_name = name.empty() ? std::string("0") : name;
   if (v.isTensor()) {
-    const at::Tensor& t = v.toTensor();
-    if (!t.defined()) fail(ErrorKind::Unsupported, "output '" + leaf_name + "' is an undefined tensor");
-    if (!is_supported_dtype(t.scalar_type())) {
-      fail(ErrorKind::Unsupported, "output '" + leaf_name + "' has dtype " +
-                                       c10::toString(t.scalar_type()) + ", which the C API cannot represent");
-    }
-    out.push_back({std::move(leaf_name), t.is_contiguous() ? t : t.contiguous()});
+    append_leaf(std::move(leaf_name), v.toTensor(), out);
   } else if (v.isInt()) {
     out.push_back({leaf_name, at::scalar_tensor(v.toInt(), at::kLong)});
   } else if (v.isDouble()) {
@@ -71,5 +65,14 @@ void flatten(const c10::IValue& v, const std::string& name, Leaves& out) {
 }  // namespace
 
 void flatten_result(const c10::IValue& result, Leaves& out) { flatten(result, std::string(), out); }
+
+void append_leaf(std::string name, const at::Tensor& t, Leaves& out) {
+  if (!t.defined()) fail(ErrorKind::Unsupported, "output '" + name + "' is an undefined tensor");
+  if (!is_supported_dtype(t.scalar_type())) {
+    fail(ErrorKind::Unsupported, "output '" + name + "' has dtype " + c10::toString(t.scalar_type()) +
+                                     ", which the C API cannot represent");
+  }
+  out.push_back({std::move(name), t.is_contiguous() ? t : t.contiguous()});
+}
 
 }  // namespace ti::core

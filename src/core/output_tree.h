@@ -25,4 +25,8 @@ using Leaves = c10::SmallVector<Leaf, 1>;
 // caller's handle owns it, so the common one-leaf result is never moved or reallocated).
 void flatten_result(const c10::IValue& result, Leaves& out);
 
+// Appends one tensor leaf, with the same checks as flatten_result (defined, a dtype the C API
+// represents) and made contiguous.
+void append_leaf(std::string name, const at::Tensor& t, Leaves& out);
+
 }  // namespace ti::core

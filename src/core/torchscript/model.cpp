@@ -1,0 +1,160 @@
+#include "core/torchscript/model.h"
+
+#include "core/device.h"
+#include "core/error.h"
+#include "core/tensor.h"
+
+#include <caffe2/serialize/read_adapter_interface.h>
+#include <torch/csrc/jit/api/method.h>
+#include <torch/csrc/jit/api/module.h>
+#include <torch/csrc/jit/serialization/import.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace ti::core::torchscript {
+namespace {
+
+// Serves torch::jit::load straight from the caller's buffer; load reads everything it keeps
+// before returning, so the buffer is free to go when the call returns.
+class MemoryReader final : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  MemoryReader(const void* data, size_t size) : data_(static_cast<const char*>(data)), size_(size) {}
+  size_t size() const override { return size_; }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= size_) return 0;
+    n = std::min<size_t>(n, size_ - pos);
+    std::memcpy(buf, data_ + pos, n);
+    return n;
+  }
+
+ private:
+  const char* data_;
+  size_t size_;
+};
+
+ArgKind classify_argument(const c10::TypePtr& type) {
+  switch (type->kind()) {
+    case c10::TypeKind::TensorType: return ArgKind::Tensor;
+    case c10::TypeKind::IntType: return ArgKind::Int;
+    case c10::TypeKind::FloatType: return ArgKind::Float;
+    case c10::TypeKind::BoolType: return ArgKind::Bool;
+    case c10::TypeKind::OptionalType: {
+      auto element = type->expectRef<c10::OptionalType>().getElementType();
+      return element->kind() == c10::TypeKind::TensorType ? ArgKind::OptionalTensor : ArgKind::Other;
+    }
+    default: return ArgKind::Other;
+  }
+}
+
+MethodSpec describe_method(const torch::jit::Method& method, size_t index) {
+  MethodSpec spec{method.name(), index, {}, 0};
+  const auto& arguments = method.function().getSchema().arguments();
+  bool seen_default = false;
+  for (size_t i = 1; i < arguments.size(); ++i) {  // 0 is self
+    const auto& arg = arguments[i];
+    ArgSpec a{arg.name(), arg.type()->annotation_str(), classify_argument(arg.type()),
+              arg.default_value().has_value(), arg.default_value().value_or(c10::IValue())};
+    if (!a.has_default && !seen_default) spec.required = spec.args.size() + 1;
+    seen_default = seen_default || a.has_default;
+    spec.args.push_back(std::move(a));
+  }
+  return spec;
+}
+
+class TorchScriptModel final : public Model {
+ public:
+  TorchScriptModel(torch::jit::Module module, std::vector<torch::jit::Method> methods,
+                   std::vector<MethodSpec> specs, c10::Device device)
+      : Model(device, std::move(specs)), module_(std::move(module)), methods_(std::move(methods)) {}
+
+  const char* format() const noexcept override { return "torchscript"; }
+
+ private:
+  void call(const MethodSpec& m, const at::Tensor* const* slots, Leaves& out) const override {
+    std::vector<c10::IValue> stack;
+    stack.reserve(m.args.size() + 1);  // + self, which Method inserts in front
+    for (size_t i = 0; i < m.args.size(); ++i) {
+      stack.push_back(slots[i] ? convert(m, i, *slots[i]) : m.args[i].default_value);
+    }
+    c10::IValue result;
+    try {
+      result = methods_[m.index](std::move(stack));
+    } catch (...) {
+      auto info = describe_current_exception(ErrorKind::Runtime);
+      fail(info.kind, "method '" + m.name + "' failed: " + info.message);
+    }
+    flatten_result(result, out);
+  }
+
+  c10::IValue convert(const MethodSpec& m, size_t index, const at::Tensor& input) const {
+    const ArgSpec& arg = m.args[index];
+    auto scalar_check = [&](bool integral_only) {
+      if (input.numel() != 1) {
+        fail(ErrorKind::InvalidArgument, "input '" + arg.name + "' of method '" + m.name + "' is " +
+                                             arg.type + ": pass a one-element tensor, got shape " +
+                                             shape_string(input.sizes()));
+      }
+      if (integral_only && input.is_floating_point()) {
+        fail(ErrorKind::InvalidArgument, "input '" + arg.name + "' of method '" + m.name +
+                                             "' is int: pass an integer tensor, got " +
+                                             c10::toString(input.scalar_type()));
+      }
+    };
+    switch (arg.kind) {
+      case ArgKind::Tensor:
+      case ArgKind::OptionalTensor:
+        return input.device() == device() ? input : input.to(device());
+      case ArgKind::Int: scalar_check(true); return input.item<int64_t>();
+      case ArgKind::Float: scalar_check(false); return input.item<double>();
+      case ArgKind::Bool: scalar_check(false); return input.item<bool>();
+      case ArgKind::Other: break;
+    }
+    fail(ErrorKind::Unsupported, "input '" + arg.name + "' of method '" + m.name + "' has type " +
+                                     arg.type + "; the C API passes tensors (and one-element "
+                                     "tensors to int, float and bool arguments)");
+  }
+
+  torch::jit::Module module_;  // owns what methods_ refer to
+  std::vector<torch::jit::Method> methods_;
+};
+
+template <typename LoadFn>
+torch::jit::Module load_module(const std::string& what, LoadFn&& load) {
+  try {
+    return load();
+  } catch (...) {
+    auto info = describe_current_exception(ErrorKind::ModelFormat);
+    fail(info.kind, "cannot load " + what + " as a TorchScript model: " + info.message);
+  }
+}
+
+std::unique_ptr<Model> finish_load(torch::jit::Module module, const c10::Device& device) {
+  module.eval();
+  std::vector<torch::jit::Method> methods;
+  std::vector<MethodSpec> specs;
+  for (const auto& method : module.get_methods()) {
+    specs.push_back(describe_method(method, methods.size()));
+    methods.push_back(method);
+  }
+  return std::make_unique<TorchScriptModel>(std::move(module), std::move(methods), std::move(specs),
+                                            device);
+}
+
+}  // namespace
+
+std::unique_ptr<Model> load_file(const std::string& path, const LoadConfig& config) {
+  const c10::Device device = resolve_device(config.device);
+  auto module = load_module("'" + path + "'", [&] { return torch::jit::load(path, device); });
+  return finish_load(std::move(module), device);
+}
+
+std::unique_ptr<Model> load_buffer(const void* data, size_t len, const LoadConfig& config) {
+  const c10::Device device = resolve_device(config.device);
+  auto module = load_module("the buffer", [&] {
+    return torch::jit::load(std::make_shared<MemoryReader>(data, len), device);
+  });
+  return finish_load(std::move(module), device);
+}
+
+}  // namespace ti::core::torchscript
