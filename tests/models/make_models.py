@@ -9,7 +9,18 @@ same files:
 
   OUT_DIR/<name>.pt      the fixtures (see MODELS below)
   OUT_DIR/newer.pt       mlp.pt relabelled as written by a future PyTorch
+  OUT_DIR/fake.pt2       a ZIP laid out like an AOTInductor package, with no model in it
   OUT_DIR/reference.json cases: model, method, inputs, expected leaf outputs
+
+With torch 2.6 or newer (the LibTorch 2.x leg) it also exports AOTInductor packages
+(torch.export + AOTInductor, compiled for the CPU with the system C++ compiler):
+
+  OUT_DIR/dynamic.pt2    TwoInputs: x [B, 8], y [B, 4] with a dynamic batch B in [2, 64]
+                         (exported with keyword arguments, so its inputs are named x and y)
+                         -> {"sum", "relu"}
+  OUT_DIR/conv.pt2       ConvNet: one static [1, 3, 8, 8] input (positional: named "0")
+                         -> (feature map, per-channel mean)
+  OUT_DIR/multi.pt2      both models in one package: "model" (run as forward) and "conv"
 
 reference.json layout:
   {"torch_version": "...",
@@ -116,6 +127,66 @@ class Demo(nn.Module):
         return {"logits": logits, "probs": torch.softmax(logits, dim=-1)}
 
 
+class TwoInputs(nn.Module):
+    """A .pt2 fixture with a dynamic batch shared by two inputs and a dict output."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x: Tensor, y: Tensor) -> Dict[str, Tensor]:
+        h = self.fc(x) + y
+        return {"sum": h, "relu": torch.relu(h)}
+
+
+class ConvNet(nn.Module):
+    """A static-shape .pt2 fixture with a tuple output."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, kernel_size=3, padding=1)
+
+    def forward(self, image: Tensor) -> Tuple[Tensor, Tensor]:
+        features = torch.relu(self.conv(image))
+        return features, features.mean(dim=(2, 3))
+
+
+def export_aoti(out_dir, cases_for):
+    """Exports the .pt2 fixtures and adds their reference cases (torch >= 2.6 only)."""
+    from torch._inductor import aot_compile
+    from torch._inductor.package import package_aoti
+
+    g = torch.Generator().manual_seed(2)
+    two, conv = TwoInputs().eval(), ConvNet().eval()
+    batch = torch.export.Dim("batch", min=1, max=64)
+    x, y = torch.randn(3, 8, generator=g), torch.randn(3, 4, generator=g)
+    ep_two = torch.export.export(two, (), {"x": x, "y": y},
+                                 dynamic_shapes={"x": {0: batch}, "y": {0: batch}})
+    image = torch.randn(1, 3, 8, 8, generator=g)
+    ep_conv = torch.export.export(conv, (image,))
+    options = {"aot_inductor.package": True}
+    files_two = aot_compile(ep_two.module(), (), {"x": x, "y": y}, options=options)
+    files_conv = aot_compile(ep_conv.module(), (image,), options=options)
+    package_aoti(os.path.join(out_dir, "dynamic.pt2"), {"model": files_two})
+    package_aoti(os.path.join(out_dir, "conv.pt2"), {"model": files_conv})
+    package_aoti(os.path.join(out_dir, "multi.pt2"), {"model": files_two, "conv": files_conv})
+
+    x5, y5 = torch.randn(5, 8, generator=g), torch.randn(5, 4, generator=g)
+    with torch.no_grad():
+        cases_for(two, "pt2_dynamic", "dynamic.pt2", "forward", [("x", x5), ("y", y5)])
+        cases_for(two, "pt2_dynamic_named", "dynamic.pt2", "forward", [("y", y), ("x", x)], True)
+        cases_for(conv, "pt2_conv", "conv.pt2", "forward", [("0", image)])
+        cases_for(conv, "pt2_multi_conv", "multi.pt2", "conv", [("0", image)])
+        cases_for(two, "pt2_multi_forward", "multi.pt2", "forward", [("x", x), ("y", y)])
+
+
+def write_fake_pt2(path):
+    """A ZIP that looks like an AOTInductor package but holds no loadable model."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("fake/archive_format", "pt2")
+        z.writestr("fake/data/aotinductor/model/abc.wrapper.cpp", "// no model here\n")
+
+
 def leaf_list(value, prefix=""):
     """Flatten a result the way the C API does: depth first, index/key names joined by '.'."""
     def join(name):
@@ -207,6 +278,18 @@ def main():
          named=True)
     case("faulty_ok", "faulty.pt", "forward", [("x", x3.abs())])
     case("demo", "demo.pt", "forward", [("features", torch.tensor([[0.5, -1.0, 2.0, 0.1]]))])
+
+    def eager_case(fn, name, file, method, inputs, named=False):
+        result = fn(**dict(inputs)) if named else fn(*[t for _, t in inputs])
+        cases.append({
+            "name": name, "model": file, "method": method, "named": named,
+            "inputs": [describe(n, t) for n, t in inputs],
+            "outputs": [describe(n, t) for n, t in leaf_list(result)],
+        })
+
+    write_fake_pt2(os.path.join(out_dir, "fake.pt2"))
+    if hasattr(torch, "export") and hasattr(torch._inductor, "aoti_compile_and_package"):
+        export_aoti(out_dir, eager_case)
 
     with open(os.path.join(out_dir, "reference.json"), "w") as f:
         json.dump({"torch_version": torch.__version__, "cases": cases}, f, indent=1)
