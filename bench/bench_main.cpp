@@ -7,6 +7,11 @@
 // Both run with one intra-op thread. Google Benchmark reports each on its own; the ratios come
 // from a paired run (blocks of raw and C API calls alternating, medians compared), printed at
 // the end with the RSS growth over 100k predictions.
+//
+// With LibTorch 2.6+ (`ninja bench_models` then also writes mlp_bench.pt2 and resnet18.pt2, the
+// AOTInductor packages of the same modules and weights) the C API on the .pt2 is measured
+// against the C API on the TorchScript archive and against raw LibTorch, the three sides
+// interleaved in one paired run, and the ratios are printed after the raw / C API table.
 #include <torchinfer.h>
 
 #include <benchmark/benchmark.h>
@@ -17,9 +22,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +49,11 @@ struct Case {
 };
 const Case kMlp{"mlp.pt", {1, 16}};
 const Case kResnet{"resnet18.pt", {1, 3, 224, 224}};
+// The AOTInductor packages of the same modules and weights (batch 1, compiled for the CPU).
+const Case kMlpPt2{"mlp_bench.pt2", {1, 16}};
+const Case kResnetPt2{"resnet18.pt2", {1, 3, 224, 224}};
+
+bool exists(const Case& c) { return std::ifstream(path(c.file)).good(); }
 
 std::vector<float> input_values(const Case& c) {
   int64_t n = 1;
@@ -99,6 +111,14 @@ class CApiRunner {
     ti_tensor_free(y);
     ti_outputs_free(o);
   }
+  // Exits unless the file loaded as `format` ("torchscript" or "aotinductor").
+  void expect_format(const char* format) const {
+    if (std::strcmp(ti_model_format(model_), format) != 0) {
+      std::fprintf(stderr, "error: expected a %s model, got %s\n", format, ti_model_format(model_));
+      std::exit(1);
+    }
+  }
+  const std::vector<float>& output() const { return out_; }
 
  private:
   ti_model_t* model_ = nullptr;
@@ -174,6 +194,62 @@ Paired paired_load(const Case& c, int blocks) {
   return paired(blocks, 1, [&] { raw_load(c); }, [&] { capi_load(c); });
 }
 
+// The same for three sides: blocks of each run in turn, the order going through all six
+// permutations, so that each side runs first, second and third, after each of the others,
+// equally often. Returns the medians of the per-call block times, in the order of `fns`.
+std::vector<double> interleaved(int blocks, int calls_per_block, const std::vector<std::function<void()>>& fns) {
+  std::vector<std::vector<double>> times(fns.size());
+  std::vector<size_t> order(fns.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (int b = 0; b < blocks; ++b) {
+    for (size_t i : order) {
+      const auto start = std::chrono::steady_clock::now();
+      for (int k = 0; k < calls_per_block; ++k) fns[i]();
+      const std::chrono::duration<double, std::micro> spent = std::chrono::steady_clock::now() - start;
+      times[i].push_back(spent.count() / calls_per_block);
+    }
+    std::next_permutation(order.begin(), order.end());
+  }
+  std::vector<double> medians;
+  for (auto& t : times) medians.push_back(median(t));
+  return medians;
+}
+
+struct Pt2Paired {
+  double raw_us, torchscript_us, pt2_us;
+  double max_diff, max_abs;  // the largest |pt2 - torchscript| output difference, the largest |output|
+};
+
+// Raw LibTorch on `ts`, the C API on `ts` and the C API on `pt2` (the same module and input).
+Pt2Paired paired_pt2(const Case& ts, const Case& pt2, int warmup, int blocks, int calls_per_block) {
+  RawRunner raw(ts);
+  CApiRunner capi_ts(ts), capi_pt2(pt2);
+  capi_ts.expect_format("torchscript");
+  capi_pt2.expect_format("aotinductor");
+  for (int i = 0; i < warmup; ++i) {
+    raw.call();
+    capi_ts.call();
+    capi_pt2.call();
+  }
+  Pt2Paired p{};
+  const auto& a = capi_ts.output();
+  const auto& b = capi_pt2.output();
+  if (a.size() != b.size()) {
+    std::fprintf(stderr, "error: %s gives %zu values, %s %zu\n", ts.file, a.size(), pt2.file, b.size());
+    std::exit(1);
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    p.max_diff = std::max(p.max_diff, static_cast<double>(std::abs(a[i] - b[i])));
+    p.max_abs = std::max(p.max_abs, static_cast<double>(std::abs(a[i])));
+  }
+  const auto m = interleaved(blocks, calls_per_block,
+                             {[&] { raw.call(); }, [&] { capi_ts.call(); }, [&] { capi_pt2.call(); }});
+  p.raw_us = m[0];
+  p.torchscript_us = m[1];
+  p.pt2_us = m[2];
+  return p;
+}
+
 long rss_kb() {
   long pages_total = 0, pages_resident = 0;
   std::ifstream("/proc/self/statm") >> pages_total >> pages_resident;
@@ -220,11 +296,17 @@ int main(int argc, char** argv) {
   check(ti_set_num_threads(1));  // the C API applies it inside every call
   at::set_num_threads(1);        // the raw runs use this thread's setting
 
-  const bool have_resnet = std::ifstream(path(kResnet.file)).good();
+  const bool have_resnet = exists(kResnet);
   if (!have_resnet) {
     std::fprintf(stderr, "note: %s missing (ninja bench_models); ResNet-18 rows skipped\n",
                  path(kResnet.file).c_str());
   }
+#ifdef TI_BENCH_HAVE_AOTI
+  const bool have_mlp_pt2 = exists(kMlpPt2);
+  const bool have_resnet_pt2 = have_resnet && exists(kResnetPt2);
+#else
+  const bool have_mlp_pt2 = false, have_resnet_pt2 = false;  // this LibTorch cannot load them
+#endif
   auto reg = [](const char* name, void (*fn)(benchmark::State&, const Case&), const Case& c, double min_time) {
     benchmark::RegisterBenchmark(name, fn, c)->MinTime(min_time)->Unit(benchmark::kMicrosecond);
   };
@@ -235,12 +317,14 @@ int main(int argc, char** argv) {
   reg("mlp/capi_predict", Predict<CApiRunner>, kMlp, 0.5);
   reg_load("mlp/raw_load", raw_load, kMlp);
   reg_load("mlp/capi_load", capi_load, kMlp);
+  if (have_mlp_pt2) reg("mlp/pt2_capi_predict", Predict<CApiRunner>, kMlpPt2, 0.5);
   if (have_resnet) {
     reg("resnet18/raw_predict", Predict<RawRunner>, kResnet, 2.0);
     reg("resnet18/capi_predict", Predict<CApiRunner>, kResnet, 2.0);
     reg_load("resnet18/raw_load", raw_load, kResnet);
     reg_load("resnet18/capi_load", capi_load, kResnet);
   }
+  if (have_resnet_pt2) reg("resnet18/pt2_capi_predict", Predict<CApiRunner>, kResnetPt2, 2.0);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
 
@@ -258,6 +342,35 @@ int main(int argc, char** argv) {
     row("ResNet-18 load", paired_load(kResnet, 30), 1.05);
   }
   row("MLP load", paired_load(kMlp, 400), 1.05);
+
+  // AOTInductor against TorchScript, both through the C API, and both against raw LibTorch.
+  if (have_mlp_pt2 || have_resnet_pt2) {
+    std::printf("\nAOTInductor .pt2 vs TorchScript, both through the C API; raw = LibTorch on the TorchScript\n"
+                "(batch 1, one thread; paired medians, blocks of raw, TorchScript and .pt2 calls interleaved):\n");
+    std::printf("%-20s %12s %16s %12s\n", "benchmark", "raw (us)", "TorchScript (us)", ".pt2 (us)");
+    auto pt2_row = [](const char* label, const char* name, Pt2Paired p) {
+      std::printf("%-20s %12.2f %16.2f %12.2f\n", label, p.raw_us, p.torchscript_us, p.pt2_us);
+      std::printf("%s predict: pt2/torchscript = %.3fx, pt2/raw = %.3fx (torchscript/raw = %.3fx); "
+                  "outputs: max |pt2 - torchscript| = %.2g of max |y| = %.2g %s\n",
+                  name, p.pt2_us / p.torchscript_us, p.pt2_us / p.raw_us, p.torchscript_us / p.raw_us,
+                  p.max_diff, p.max_abs, p.max_diff <= 1e-4 * std::max(1.0, p.max_abs) ? "ok" : "DIFFER");
+      std::fflush(stdout);
+    };
+    if (have_mlp_pt2) pt2_row("MLP predict", "mlp", paired_pt2(kMlp, kMlpPt2, 2000, 420, 200));
+    if (have_resnet_pt2) pt2_row("ResNet-18 predict", "resnet18", paired_pt2(kResnet, kResnetPt2, 3, 84, 1));
+  }
+  if (!have_mlp_pt2 || !have_resnet_pt2) {
+#ifdef TI_BENCH_HAVE_AOTI
+    std::string missing;
+    if (!have_mlp_pt2) missing += " " + path(kMlpPt2.file);
+    if (!have_resnet_pt2) missing += " " + path(have_resnet ? kResnetPt2.file : kResnet.file);
+    std::printf("\n.pt2 comparison skipped where a model is missing:%s (ninja bench_models writes them)\n",
+                missing.c_str());
+#else
+    std::printf("\n.pt2 comparison skipped: LibTorch %s has no AOTInductor (.pt2 packages need 2.6 or newer)\n",
+                ti_torch_version());
+#endif
+  }
 
   const int cycles = 100000;
   const long growth = rss_growth_kb(cycles);

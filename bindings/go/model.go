@@ -43,13 +43,15 @@ import (
 	"unsafe"
 )
 
-// Model is a loaded TorchScript module. Any number of goroutines may call its
+// Model is a loaded TorchScript module or AOTInductor package (see Format).
+// Any number of goroutines may call its
 // methods at the same time. Close it when done.
 type Model struct {
 	ptr     *C.ti_model_t
 	ref     ref
 	cleanup runtime.Cleanup
 	device  string
+	format  string
 	inputs  []string
 	methods []string
 }
@@ -68,8 +70,8 @@ func WithDevice(device string) Option {
 	return func(c *loadConfig) { c.device = device }
 }
 
-// Load loads a TorchScript archive (torch.jit.save) from a file. The model is
-// in eval mode. Errors match ErrNotFound (no such file), ErrModelFormat (not a
+// Load loads a TorchScript archive (torch.jit.save) or an AOTInductor .pt2
+// package from a file; Format says which. The model is in eval mode. Errors match ErrNotFound (no such file), ErrModelFormat (not a
 // loadable archive), ErrDevice, ErrInvalidArgument or ErrOutOfMemory.
 func Load(path string, opts ...Option) (*Model, error) {
 	cpath, err := cString(path, "Load: path")
@@ -120,7 +122,7 @@ func load(opts []Option, do func(*C.ti_load_options_t, **C.ti_model_t) *C.ti_err
 	if err := toError(do(copts, &p)); err != nil {
 		return nil, err
 	}
-	m := &Model{ptr: p, device: C.GoString(C.ti_model_device(p))}
+	m := &Model{ptr: p, device: C.GoString(C.ti_model_device(p)), format: C.GoString(C.ti_model_format(p))}
 	for i, n := 0, int(C.ti_model_input_count(p)); i < n; i++ {
 		m.inputs = append(m.inputs, C.GoString(C.ti_model_input_name(p, C.size_t(i))))
 	}
@@ -167,6 +169,11 @@ func (m *Model) Methods() []string { return append([]string(nil), m.methods...) 
 
 // Device is where the model lives, "cpu" or "cuda:N".
 func (m *Model) Device() string { return m.device }
+
+// Format is what was loaded: "torchscript" (a torch.jit.save archive) or
+// "aotinductor" (an AOTInductor .pt2 package). Like Device, it is read at
+// load time and stays available after Close.
+func (m *Model) Format() string { return m.format }
 
 // inputPtrs returns room for the C handles of n inputs: the caller's small
 // array when it fits (it then stays on the stack), a new slice otherwise.

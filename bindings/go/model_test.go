@@ -314,3 +314,30 @@ func TestCloseRacesWithUse(t *testing.T) {
 		t.Error("no call saw the closed model")
 	}
 }
+
+func TestModelFormat(t *testing.T) {
+	checkLive(t)
+	if f := mustLoad(t, "mlp.pt").Format(); f != "torchscript" {
+		t.Errorf("mlp.pt: Format() = %q, want torchscript", f)
+	}
+	if _, err := os.Stat(modelPath(t, "dynamic.pt2")); errors.Is(err, os.ErrNotExist) {
+		t.Skip("dynamic.pt2 not in the fixtures (LibTorch without AOTInductor packages, e.g. 1.13)")
+	}
+	m := mustLoad(t, "dynamic.pt2")
+	if f := m.Format(); f != "aotinductor" {
+		t.Errorf("dynamic.pt2: Format() = %q, want aotinductor", f)
+	}
+	if got := m.Inputs(); !reflect.DeepEqual(got, []string{"x", "y"}) {
+		t.Errorf("dynamic.pt2: Inputs() = %v, want [x y]", got)
+	}
+	x := tensor(t, make([]float32, 3*8), 3, 8)
+	y := tensor(t, make([]float32, 5*4), 5, 4)
+	out, err := m.Predict(x, y)
+	if err == nil {
+		out.Close()
+		t.Fatal("Predict with mismatched batch sizes succeeded")
+	}
+	if !errors.Is(err, torchinfer.ErrInvalidArgument) || !strings.Contains(err.Error(), "input 'y'") {
+		t.Errorf("Predict with mismatched batch sizes: %v, want ErrInvalidArgument mentioning input 'y'", err)
+	}
+}

@@ -308,6 +308,19 @@ def main():
         import torchvision
         net = torchvision.models.resnet18(weights=None).eval()
         torch.jit.script(net).save(os.path.join(out_dir, "resnet18.pt"))
+        if hasattr(torch, "export") and hasattr(torch._inductor, "aoti_compile_and_package"):
+            # The benchmark's AOTInductor twins of mlp.pt and resnet18.pt: the same modules and
+            # weights, a static batch of 1, compiled for the CPU (ResNet-18 takes minutes).
+            # Compiled for one thread, as the benchmark runs: the generated kernels hard-code
+            # their OpenMP thread count, which ti_set_num_threads cannot change afterwards.
+            g = torch.Generator().manual_seed(3)
+            for module, example, file in (
+                    (modules["mlp.pt"], torch.randn(1, 16, generator=g), "mlp_bench.pt2"),
+                    (net, torch.randn(1, 3, 224, 224, generator=g), "resnet18.pt2")):
+                ep = torch.export.export(module.eval(), (example,))
+                torch._inductor.aoti_compile_and_package(
+                    ep, package_path=os.path.join(out_dir, file),
+                    inductor_configs={"cpp.threads": 1})
 
     print("wrote fixtures to", out_dir)
 

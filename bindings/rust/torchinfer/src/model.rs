@@ -9,7 +9,7 @@ use torchinfer_sys as sys;
 
 use crate::{Code, Error, Outputs, Result, Tensor};
 
-/// A loaded TorchScript module, in eval mode.
+/// A loaded TorchScript module or AOTInductor package ([`format`](Model::format)), in eval mode.
 ///
 /// `Model` is `Send + Sync`: share it between threads (`&Model`, `Arc<Model>`) and call
 /// [`predict`](Model::predict) from all of them at once. Dropping it frees the model; tensors
@@ -383,6 +383,13 @@ impl Model {
         // SAFETY: live model; the view lives as long as the model.
         unsafe { crate::view_str(sys::ti_model_device(self.as_raw())) }
     }
+
+    /// What was loaded: `"torchscript"` (a `torch.jit.save` archive) or `"aotinductor"` (an
+    /// AOTInductor `.pt2` package).
+    pub fn format(&self) -> &'static str {
+        // SAFETY: live model; torchinfer.h: the string has static storage.
+        unsafe { crate::view_str(sys::ti_model_format(self.as_raw())) }
+    }
 }
 
 impl Drop for Model {
@@ -396,6 +403,7 @@ impl fmt::Debug for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Model")
             .field("device", &self.device())
+            .field("format", &self.format())
             .field("inputs", &self.inputs())
             .field("methods", &self.methods())
             .finish()

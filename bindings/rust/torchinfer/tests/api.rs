@@ -248,6 +248,29 @@ fn second_method_and_metadata() {
 }
 
 #[test]
+fn model_format() {
+    let _leaks = LeakCheck::new();
+    assert_eq!(load("mlp.pt").format(), "torchscript");
+    if !model_path("dynamic.pt2").exists() {
+        // Rust has no runtime skip: say so on stderr (shown with --nocapture) and pass.
+        eprintln!(
+            "model_format: skipping the .pt2 part: dynamic.pt2 is not in the fixtures \
+             (LibTorch without AOTInductor packages, e.g. 1.13)"
+        );
+        return;
+    }
+    let model = load("dynamic.pt2");
+    assert_eq!(model.format(), "aotinductor");
+    assert_eq!(model.inputs(), ["x", "y"]);
+    assert!(format!("{model:?}").contains("aotinductor"));
+    let x = Tensor::from_slice(&[0f32; 3 * 8], &[3, 8]).unwrap();
+    let y = Tensor::from_slice(&[0f32; 5 * 4], &[5, 4]).unwrap();
+    let err = model.predict(&[&x, &y]).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    assert!(err.message().contains("input 'y'"), "{err}");
+}
+
+#[test]
 fn nested_and_dict_outputs_by_name() {
     let _leaks = LeakCheck::new();
     let model = load("structured.pt");

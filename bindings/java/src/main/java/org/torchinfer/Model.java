@@ -12,7 +12,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A loaded TorchScript module (in eval mode), run under LibTorch's inference mode.
+ * A loaded TorchScript module or AOTInductor package (see {@link #format()}), in eval mode, run
+ * under LibTorch's inference mode.
  *
  * <pre>{@code
  * try (Model model = Model.load(Path.of("mlp.pt"));
@@ -33,6 +34,7 @@ public final class Model extends NativeHandle {
   private final List<String> inputNames;
   private final List<String> methodNames;
   private final String device;
+  private final String format;
 
   private Model(long ptr) {
     super(ptr, Kind.MODEL);
@@ -49,6 +51,7 @@ public final class Model extends NativeHandle {
     this.inputNames = Collections.unmodifiableList(inputs);
     this.methodNames = Collections.unmodifiableList(methods);
     this.device = NativeApi.string(NativeApi.ti_model_device(ptr));
+    this.format = NativeApi.string(NativeApi.ti_model_format(ptr));
   }
 
   /**
@@ -225,8 +228,16 @@ public final class Model extends NativeHandle {
     return device;
   }
 
+  /**
+   * What was loaded: "torchscript" (a torch.jit.save archive) or "aotinductor" (an AOTInductor
+   * .pt2 package). Read at load time, so it stays available after {@link #close()}.
+   */
+  public String format() {
+    return format;
+  }
+
   @Override
   public String toString() {
-    return "Model(device=" + device + ", inputs=" + inputNames + ")";
+    return "Model(format=" + format + ", device=" + device + ", inputs=" + inputNames + ")";
   }
 }

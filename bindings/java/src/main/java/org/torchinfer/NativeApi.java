@@ -109,6 +109,7 @@ final class NativeApi {
   static native long ti_model_method_count(long m);
   static native long ti_model_method_name(long m, long i);
   static native long ti_model_device(long m);
+  static native long ti_model_format(long m);
 
   // Outputs
   static native long ti_outputs_count(long o);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -29,6 +30,24 @@ class ModelTest extends Fixtures {
     try (Model m = Model.load(model("structured.pt"))) {
       assertEquals(List.of("x"), m.inputNames());
       assertEquals(List.of("dict_out", "forward", "scalars", "text"), m.methodNames());
+    }
+  }
+
+  @Test
+  void format() {
+    try (Model m = Model.load(model("mlp.pt"))) {
+      assertEquals("torchscript", m.format());
+    }
+    assumeTrue(Files.exists(model("dynamic.pt2")),
+        "dynamic.pt2 is not in the fixtures (LibTorch without AOTInductor packages, e.g. 1.13)");
+    try (Model m = Model.load(model("dynamic.pt2"));
+         Tensor x = Tensor.of(new float[3 * 8], 3, 8);
+         Tensor y = Tensor.of(new float[5 * 4], 5, 4)) {
+      assertEquals("aotinductor", m.format());
+      assertEquals(List.of("x", "y"), m.inputNames());
+      TorchInferException e = assertThrows(TorchInferException.class, () -> m.predict(x, y).close());
+      assertEquals(TorchInferException.Code.INVALID_ARGUMENT, e.code(), e.getMessage());
+      assertTrue(e.detail().contains("input 'y'"), e.getMessage());
     }
   }
 
