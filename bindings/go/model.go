@@ -71,8 +71,9 @@ func WithDevice(device string) Option {
 }
 
 // Load loads a TorchScript archive (torch.jit.save) or an AOTInductor .pt2
-// package from a file; Format says which. The model is in eval mode. Errors match ErrNotFound (no such file), ErrModelFormat (not a
-// loadable archive), ErrDevice, ErrInvalidArgument or ErrOutOfMemory.
+// package from a file; Format says which. The model is in eval mode. Errors
+// match ErrNotFound (no such file), ErrModelFormat (not a loadable archive),
+// ErrDevice, ErrInvalidArgument or ErrOutOfMemory.
 func Load(path string, opts ...Option) (*Model, error) {
 	cpath, err := cString(path, "Load: path")
 	if err != nil {

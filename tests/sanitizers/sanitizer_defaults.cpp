@@ -15,7 +15,7 @@ const char* __ubsan_default_options() { return "print_stacktrace=1:halt_on_error
 
 // Only frames inside LibTorch are suppressed.
 //
-// LibTorch 1.13: caffe2::serialize::PyTorchStreamReader::init() throws when it rejects an
+// LibTorch 1.13 and 2.15: caffe2::serialize::PyTorchStreamReader::init() throws when it rejects an
 // archive (truncated, or written by a newer PyTorch) after mz_zip_reader_init has allocated the
 // zip reader's state. The constructor never completes, so the destructor that would free that
 // state never runs: about 1 KB lost inside LibTorch per rejected archive. The tests load such
