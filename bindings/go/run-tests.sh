@@ -11,6 +11,10 @@ BUILD_DIR="$(cd "${BUILD_DIR:-$repo/build}" && pwd)"
 export TORCHINFER_TEST_MODELS="${TORCHINFER_TEST_MODELS:-$BUILD_DIR/models}"
 export PKG_CONFIG_PATH="$BUILD_DIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export CGO_ENABLED=1
+# Go's build cache does not key cgo packages on pkg-config's output, so a package built against
+# another build directory (another LibTorch leg) would be reused, library path and all. CGO_LDFLAGS
+# is part of the key: naming the build directory in it rebuilds the binding per directory.
+export CGO_LDFLAGS="${CGO_LDFLAGS:+$CGO_LDFLAGS }-Wl,-rpath,$BUILD_DIR"
 
 if ! pkg-config --exists torchinfer; then
   echo "run-tests.sh: pkg-config cannot find torchinfer.pc in $BUILD_DIR (build the library first)" >&2
