@@ -286,20 +286,23 @@ bool parse_input_specs(std::string_view source, std::vector<InputSpec>& out, std
   return true;
 }
 
+void bind_symbols(const InputSpec& spec, const int64_t* sizes, size_t ndim,
+                  std::map<std::string, int64_t>& bindings) {
+  if (ndim != spec.dims.size()) return;  // check_sizes reports the rank
+  for (size_t d = 0; d < ndim; ++d) {
+    const auto& e = spec.dims[d].expression;
+    if (e.size() == 1 && e[0].coefficient == 1 && !e[0].symbol.empty()) bindings.emplace(e[0].symbol, sizes[d]);
+  }
+}
+
 std::string check_sizes(const InputSpec& spec, const int64_t* sizes, size_t ndim,
-                        std::map<std::string, int64_t>& bindings, bool bind_only) {
+                        const std::map<std::string, int64_t>& bindings) {
   if (ndim != spec.dims.size()) {
     return "has " + std::to_string(ndim) + " dimension(s), expected " + std::to_string(spec.dims.size());
   }
   for (size_t d = 0; d < ndim; ++d) {
     const DimSpec& dim = spec.dims[d];
     const int64_t got = sizes[d];
-    if (bind_only) {
-      if (dim.expression.size() == 1 && dim.expression[0].coefficient == 1 && !dim.expression[0].symbol.empty()) {
-        bindings.emplace(dim.expression[0].symbol, got);
-      }
-      continue;
-    }
     const std::string at = "dim " + std::to_string(d) + " is " + std::to_string(got);
     if (dim.fixed && got != *dim.fixed) return at + ", expected " + std::to_string(*dim.fixed);
     if (!dim.fixed && (got < dim.min || got > dim.max)) {

@@ -43,11 +43,15 @@ struct InputSpec {
 // source has none that can be relied on (so that the package is refused rather than run blind).
 bool parse_input_specs(std::string_view source, std::vector<InputSpec>& out, std::string& error);
 
-// Binds the symbols of the dims that are a single symbol to `sizes`, then checks every dim:
-// static sizes, ranges, and expressions over bound symbols. `bindings` is shared by all the
-// inputs of one call (a symbol bound by one input is checked against the others). Returns an
-// empty string when the sizes fit, otherwise what is wrong ("dim 0 is 70, outside [2, 64]").
+// Records the size of every dim that is a single symbol ("s0") in `bindings`, first binding
+// wins. Called for all the inputs of one call before any is checked, so that a symbol bound by
+// one input is checked against the others. An input of the wrong rank binds nothing.
+void bind_symbols(const InputSpec& spec, const int64_t* sizes, size_t ndim,
+                  std::map<std::string, int64_t>& bindings);
+
+// Checks every dim: rank, static sizes, ranges, and expressions over the bound symbols. Returns
+// an empty string when the sizes fit, otherwise what is wrong ("dim 0 is 70, outside ...").
 std::string check_sizes(const InputSpec& spec, const int64_t* sizes, size_t ndim,
-                        std::map<std::string, int64_t>& bindings, bool bind_only);
+                        const std::map<std::string, int64_t>& bindings);
 
 }  // namespace ti::core::aotinductor

@@ -139,7 +139,7 @@ class AotiModel final : public Model {
     if (e.dynamic) {
       for (size_t i = 0; i < e.inputs.size(); ++i) {
         const auto sizes = slots[i]->sizes();
-        check_sizes(e.inputs[i].spec, sizes.data(), sizes.size(), bindings, /*bind_only=*/true);
+        bind_symbols(e.inputs[i].spec, sizes.data(), sizes.size(), bindings);
       }
     }
     for (size_t i = 0; i < e.inputs.size(); ++i) inputs.push_back(checked_input(m, e, i, *slots[i], bindings));
@@ -158,7 +158,7 @@ class AotiModel final : public Model {
   }
 
   at::Tensor checked_input(const MethodSpec& m, const Entry& e, size_t i, const at::Tensor& t,
-                           std::map<std::string, int64_t>& bindings) const {
+                           const std::map<std::string, int64_t>& bindings) const {
     const Input& in = e.inputs[i];
     auto bad = [&](const std::string& what) {
       fail(ErrorKind::InvalidArgument, "input '" + m.args[i].name + "' of method '" + m.name + "' " +
@@ -166,7 +166,7 @@ class AotiModel final : public Model {
     };
     if (t.scalar_type() != in.dtype) bad("is " + std::string(c10::toString(t.scalar_type())));
     const auto sizes = t.sizes();
-    const std::string problem = check_sizes(in.spec, sizes.data(), sizes.size(), bindings, false);
+    const std::string problem = check_sizes(in.spec, sizes.data(), sizes.size(), bindings);
     if (!problem.empty()) bad(problem);
     at::Tensor arg = t.device() == device() ? t : t.to(device());
     // The compiled code assumes the strides it was exported with; inputs are contiguous.
