@@ -76,6 +76,8 @@ typedef struct ti_outputs ti_outputs_t;
 typedef struct ti_error ti_error_t;
 /** Settings for ti_model_load / ti_model_load_buffer. */
 typedef struct ti_load_options ti_load_options_t;
+/** Per-call settings for ti_model_run: a timeout and a cancel switch. */
+typedef struct ti_run_options ti_run_options_t;
 
 /** Error codes. New codes may be added at the end. */
 typedef enum {
@@ -87,7 +89,9 @@ typedef enum {
   TI_ERR_OUT_OF_MEMORY,    /**< Host or device allocation failed; the model stays usable. */
   TI_ERR_DEVICE,           /**< The requested device is not present (never a CPU fallback). */
   TI_ERR_UNSUPPORTED,      /**< A value the C API cannot represent (strings, objects, ...). */
-  TI_ERR_INTERNAL          /**< A bug in libtorchinfer; please report it. */
+  TI_ERR_INTERNAL,         /**< A bug in libtorchinfer; please report it. */
+  TI_ERR_CANCELLED,        /**< ti_run_options_cancel was called; the model stays usable. */
+  TI_ERR_DEADLINE_EXCEEDED /**< The call ran past its run options' timeout; the model stays usable. */
 } ti_code_t;
 
 /** Element types. The values are part of the ABI. */
@@ -327,6 +331,63 @@ TI_API ti_error_t *ti_model_run_method_named(ti_model_t *m, const char *method,
                                              const ti_tensor_t *const *inputs, size_t n_inputs,
                                              ti_outputs_t **out);
 
+/* ------------------------------------------------------------------------ */
+/* Run options: timeouts and cancellation                                    */
+/* ------------------------------------------------------------------------ */
+/*
+ * A run options object carries a timeout and a cancel switch for ti_model_run. One object may
+ * be shared by any number of concurrent calls: cancelling it stops them all, and every later
+ * call that uses it fails at once (cancellation is sticky; create a new object per request).
+ * It must outlive the calls that use it.
+ *
+ * Where a call stops:
+ *  - TorchScript: at the next operator boundary (each ATen operator the interpreter or a
+ *    composite operator dispatches checks the switch and the deadline first), so a call
+ *    returns within about one operator's time. A single long operator (one huge matmul) runs
+ *    to its end; pure-TorchScript scalar code between operators is not interrupted.
+ *  - AOTInductor .pt2: compiled code has no operator boundaries to stop at, so the switch and
+ *    the deadline are checked before the compiled code starts; a started .pt2 call runs to
+ *    its end and then reports TI_ERR_CANCELLED / TI_ERR_DEADLINE_EXCEEDED if it was
+ *    cancelled or ran past its deadline meanwhile (its outputs are discarded).
+ * A stopped call returns no outputs, leaks nothing and leaves the model usable; the caller's
+ * tensors are untouched. A call without options costs exactly what it costs through the
+ * shorthands; a TorchScript call with options pays one check per operator (see the README's
+ * benchmark table). Results are bit-identical with and without options.
+ */
+
+/** A new run options object with no timeout, not cancelled. NULL only if out of memory. */
+TI_API ti_run_options_t *ti_run_options_create(void);
+
+/** Frees run options. Accepts NULL. No call using `o` may still be running. */
+TI_API void ti_run_options_free(ti_run_options_t *o);
+
+/**
+ * Fails a call that runs longer than `us` microseconds from its own start with
+ * TI_ERR_DEADLINE_EXCEEDED; 0 = no timeout (the default). Applies to calls started later.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL, or `us` negative).
+ */
+TI_API ti_error_t *ti_run_options_set_timeout_us(ti_run_options_t *o, int64_t us);
+
+/**
+ * Cancels: every running call using `o` and every later one fails with TI_ERR_CANCELLED.
+ * Thread-safe and async-signal-safe (one atomic store); may be called at any time, from any
+ * thread, any number of times. Accepts NULL (does nothing).
+ */
+TI_API void ti_run_options_cancel(ti_run_options_t *o);
+
+/**
+ * The general call, of which ti_model_predict, ti_model_predict_named, ti_model_run_method and
+ * ti_model_run_method_named are shorthands. `method` NULL runs forward; `names` NULL passes the
+ * inputs positionally, otherwise `names[i]` names `inputs[i]`; `opts` NULL means no timeout
+ * and no cancellation (exactly the shorthands' behaviour and cost).
+ * Errors: as ti_model_run_method_named, plus TI_ERR_CANCELLED (the message says how long the
+ * call had run, "cancelled after 12.3 ms") and TI_ERR_DEADLINE_EXCEEDED ("timeout 5 ms
+ * exceeded after 5.1 ms").
+ */
+TI_API ti_error_t *ti_model_run(ti_model_t *m, const char *method, const char *const *names,
+                                const ti_tensor_t *const *inputs, size_t n_inputs,
+                                const ti_run_options_t *opts, ti_outputs_t **out);
+
 /*
  * Introspection. For a .pt2 package: the methods are the package's models, the default one
  * ("model") listed and run as "forward" ("model" is accepted as a name for it too); inputs are
@@ -341,6 +402,13 @@ TI_API size_t ti_model_input_count(const ti_model_t *m);
 
 /** The name of `forward`'s argument `i` (a view valid until `m` is freed); NULL if out of range. */
 TI_API const char *ti_model_input_name(const ti_model_t *m, size_t i);
+
+/**
+ * The declared type of `forward`'s argument `i`, for display (a view valid until `m` is freed):
+ * a TorchScript annotation ("Tensor", "Optional[Tensor]", "int"), or for a .pt2 input its
+ * dtype and sizes with dynamic sizes as symbols ("Tensor(float32, [s0, 8])"). NULL if out of range.
+ */
+TI_API const char *ti_model_input_type(const ti_model_t *m, size_t i);
 
 /** The number of methods the model can run (0 for NULL). */
 TI_API size_t ti_model_method_count(const ti_model_t *m);

@@ -7,7 +7,11 @@ Run with the system interpreter (Debian's python3-torch) so that the archive
 format matches the LibTorch the library links. Every language's tests read the
 same files:
 
-  OUT_DIR/<name>.pt      the fixtures (see MODELS below)
+  OUT_DIR/<name>.pt      the fixtures (the classes below), among them:
+                         slow.pt: forward(x: Tensor, n: int) runs n rounds of tanh(x @ x)
+                                  (a call as long as a test needs: timeouts, cancellation)
+                         inplace.pt: forward(x) adds 1 to x in place and returns x * 2
+                         stateful.pt: forward(x) -> (its call-count buffer, weight[1:])
   OUT_DIR/newer.pt       mlp.pt relabelled as written by a future PyTorch
   OUT_DIR/fake.pt2       a ZIP laid out like an AOTInductor package, with no model in it
   OUT_DIR/reference.json cases: model, method, inputs, expected leaf outputs
@@ -113,6 +117,36 @@ class Faulty(nn.Module):
     @torch.jit.export
     def allocate(self, n: Tensor) -> Tensor:
         return torch.ones(int(n.item()))
+
+
+class Slow(nn.Module):
+    """Runs `n` rounds of a small matmul: a call as long as the caller wants (timeouts, cancel)."""
+
+    def forward(self, x: Tensor, n: int) -> Tensor:
+        for _ in range(n):
+            x = torch.tanh(x @ x)
+        return x
+
+
+class InPlace(nn.Module):
+    """Writes to its argument in place, then returns it."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        x.add_(1)
+        return x * 2
+
+
+class Stateful(nn.Module):
+    """Counts its calls in a buffer and returns the buffer itself, plus a view of the weight."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("count", torch.zeros(1))
+        self.weight = nn.Parameter(torch.arange(4.0))
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
+        self.count.add_(1)
+        return self.count, self.weight[1:]
 
 
 class Demo(nn.Module):
@@ -233,7 +267,8 @@ def main():
 
     modules = {
         "mlp.pt": MLP(), "identity.pt": Identity(), "structured.pt": Structured(),
-        "named.pt": Named(), "faulty.pt": Faulty(), "demo.pt": Demo(),
+        "named.pt": Named(), "faulty.pt": Faulty(), "demo.pt": Demo(), "slow.pt": Slow(),
+        "inplace.pt": InPlace(), "stateful.pt": Stateful(),
     }
     scripted = {}
     for file, module in modules.items():
