@@ -18,6 +18,8 @@ ti_code_t to_code(core::ErrorKind kind) noexcept {
     case core::ErrorKind::Device: return TI_ERR_DEVICE;
     case core::ErrorKind::Unsupported: return TI_ERR_UNSUPPORTED;
     case core::ErrorKind::Internal: return TI_ERR_INTERNAL;
+    case core::ErrorKind::Cancelled: return TI_ERR_CANCELLED;
+    case core::ErrorKind::DeadlineExceeded: return TI_ERR_DEADLINE_EXCEEDED;
   }
   return TI_ERR_INTERNAL;
 }
@@ -77,6 +79,8 @@ const char* ti_code_name(ti_code_t code) {
     case TI_ERR_DEVICE: return "TI_ERR_DEVICE";
     case TI_ERR_UNSUPPORTED: return "TI_ERR_UNSUPPORTED";
     case TI_ERR_INTERNAL: return "TI_ERR_INTERNAL";
+    case TI_ERR_CANCELLED: return "TI_ERR_CANCELLED";
+    case TI_ERR_DEADLINE_EXCEEDED: return "TI_ERR_DEADLINE_EXCEEDED";
   }
   return "TI_ERR_UNKNOWN";
 }

@@ -81,6 +81,10 @@ struct ti_load_options : ti::capi::LiveHandle {
   ti::core::LoadConfig config;
 };
 
+struct ti_run_options : ti::capi::LiveHandle {
+  ti::core::RunControl control;
+};
+
 // The firewall: every exported function that returns ti_error_t* wraps its body in these.
 // Nothing thrown inside escapes; LibTorch errors not classified by the core get `fallback`.
 #define TI_TRY try {

@@ -8,10 +8,11 @@ using ti::capi::null_argument;
 
 namespace {
 
-// Shared by predict, predict_named, run_method and run_method_named: argument checks, then the
-// core. `method` NULL means forward; `by_name` selects matching inputs to `names`.
+// ti_model_run and its four shorthands: argument checks, then the core. `method` NULL means
+// forward; `by_name` selects matching inputs to `names`.
 ti_error_t* run(ti_model_t* m, const char* method, bool by_name, const char* const* names,
-                const ti_tensor_t* const* inputs, size_t n_inputs, ti_outputs_t** out) {
+                const ti_tensor_t* const* inputs, size_t n_inputs, const ti_run_options_t* opts,
+                ti_outputs_t** out) {
   TI_TRY
   TI_CHECK_NOT_NULL(out);
   *out = nullptr;
@@ -29,10 +30,11 @@ ti_error_t* run(ti_model_t* m, const char* method, bool by_name, const char* con
   const auto& model = *m->model;
   const auto& spec = method ? model.method(method) : model.forward();
   auto outputs = std::make_unique<ti_outputs>();
+  const ti::core::RunControl* control = opts ? &opts->control : nullptr;
   if (by_name) {
-    model.run_named(spec, names, tensors.data(), n_inputs, outputs->leaves);
+    model.run_named(spec, names, tensors.data(), n_inputs, outputs->leaves, control);
   } else {
-    model.run(spec, tensors.data(), n_inputs, outputs->leaves);
+    model.run(spec, tensors.data(), n_inputs, outputs->leaves, control);
   }
   *out = outputs.release();
   return nullptr;
@@ -96,26 +98,58 @@ void ti_model_free(ti_model_t* m) { delete m; }
 
 ti_error_t* ti_model_predict(ti_model_t* m, const ti_tensor_t* const* inputs, size_t n_inputs,
                              ti_outputs_t** out) {
-  return run(m, nullptr, false, nullptr, inputs, n_inputs, out);
+  return run(m, nullptr, false, nullptr, inputs, n_inputs, nullptr, out);
 }
 
 ti_error_t* ti_model_predict_named(ti_model_t* m, const char* const* names,
                                    const ti_tensor_t* const* inputs, size_t n_inputs,
                                    ti_outputs_t** out) {
-  return run(m, nullptr, true, names, inputs, n_inputs, out);
+  return run(m, nullptr, true, names, inputs, n_inputs, nullptr, out);
 }
 
 ti_error_t* ti_model_run_method(ti_model_t* m, const char* method, const ti_tensor_t* const* inputs,
                                 size_t n_inputs, ti_outputs_t** out) {
   if (method == nullptr) return run_without_method(out);
-  return run(m, method, false, nullptr, inputs, n_inputs, out);
+  return run(m, method, false, nullptr, inputs, n_inputs, nullptr, out);
 }
 
 ti_error_t* ti_model_run_method_named(ti_model_t* m, const char* method, const char* const* names,
                                       const ti_tensor_t* const* inputs, size_t n_inputs,
                                       ti_outputs_t** out) {
   if (method == nullptr) return run_without_method(out);
-  return run(m, method, true, names, inputs, n_inputs, out);
+  return run(m, method, true, names, inputs, n_inputs, nullptr, out);
+}
+
+ti_error_t* ti_model_run(ti_model_t* m, const char* method, const char* const* names,
+                         const ti_tensor_t* const* inputs, size_t n_inputs,
+                         const ti_run_options_t* opts, ti_outputs_t** out) {
+  return run(m, method, names != nullptr, names, inputs, n_inputs, opts, out);
+}
+
+ti_run_options_t* ti_run_options_create(void) {
+  try {
+    return new ti_run_options;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void ti_run_options_free(ti_run_options_t* o) { delete o; }
+
+ti_error_t* ti_run_options_set_timeout_us(ti_run_options_t* o, int64_t us) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(o);
+  if (us < 0) {
+    return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT,
+                                "timeout must be >= 0 microseconds (0: none), got " + std::to_string(us));
+  }
+  o->control.timeout_us.store(us, std::memory_order_relaxed);
+  return nullptr;
+  TI_CATCH(Internal)
+}
+
+void ti_run_options_cancel(ti_run_options_t* o) {
+  if (o) o->control.cancelled.store(true, std::memory_order_relaxed);
 }
 
 size_t ti_model_input_count(const ti_model_t* m) { return m ? m->model->input_count() : 0; }
@@ -123,6 +157,11 @@ size_t ti_model_input_count(const ti_model_t* m) { return m ? m->model->input_co
 const char* ti_model_input_name(const ti_model_t* m, size_t i) {
   const std::string* name = m ? m->model->input_name(i) : nullptr;
   return name ? name->c_str() : nullptr;
+}
+
+const char* ti_model_input_type(const ti_model_t* m, size_t i) {
+  const std::string* type = m ? m->model->input_type(i) : nullptr;
+  return type ? type->c_str() : nullptr;
 }
 
 size_t ti_model_method_count(const ti_model_t* m) { return m ? m->model->method_names().size() : 0; }

@@ -16,6 +16,8 @@ enum class ErrorKind {
   Device,
   Unsupported,
   Internal,
+  Cancelled,
+  DeadlineExceeded,
 };
 
 class Error : public std::runtime_error {

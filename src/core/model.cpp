@@ -111,20 +111,47 @@ const MethodSpec& Model::method(std::string_view name) const {
   return *m;
 }
 
-void Model::run(const MethodSpec& m, const at::Tensor* const* inputs, size_t n, Leaves& out) const {
-  if (n > m.args.size() || n < m.required) fail(ErrorKind::InvalidArgument, count_message(m, n));
+const std::string* Model::input_type(size_t i) const {
+  return forward_ && i < forward_->args.size() ? &forward_->args[i].type : nullptr;
+}
+
+void Model::invoke(const MethodSpec& m, const at::Tensor* const* slots, Leaves& out,
+                   const RunControl* control) const {
   CallScope scope(device_);
+  if (!control) {
+    call(m, slots, out);
+    return;
+  }
+  CallControl call_control(*control);
+  try {
+    if (stops_at_operators()) {
+      OperatorChecks checks(call_control);
+      call(m, slots, out);
+    } else {
+      call(m, slots, out);
+    }
+    // Cancelled or out of time while the last operator (or a whole .pt2 call) ran.
+    call_control.check();
+  } catch (...) {
+    call_control.rethrow_if_tripped();
+    throw;
+  }
+}
+
+void Model::run(const MethodSpec& m, const at::Tensor* const* inputs, size_t n, Leaves& out,
+                const RunControl* control) const {
+  if (n > m.args.size() || n < m.required) fail(ErrorKind::InvalidArgument, count_message(m, n));
   if (n == m.args.size()) {
-    call(m, inputs, out);
+    invoke(m, inputs, out, control);
     return;
   }
   c10::SmallVector<const at::Tensor*, 8> slots(inputs, inputs + n);
   slots.resize(m.args.size(), nullptr);
-  call(m, slots.data(), out);
+  invoke(m, slots.data(), out, control);
 }
 
 void Model::run_named(const MethodSpec& m, const char* const* names, const at::Tensor* const* inputs,
-                      size_t n, Leaves& out) const {
+                      size_t n, Leaves& out, const RunControl* control) const {
   auto valid_names = [&m] {
     std::string list;
     for (const auto& a : m.args) list += (list.empty() ? "" : ", ") + a.name;
@@ -150,8 +177,7 @@ void Model::run_named(const MethodSpec& m, const char* const* names, const at::T
     fail(ErrorKind::InvalidArgument, "missing input(s) " + join_names(missing) + " for method '" +
                                          m.name + "', which takes: " + signature(m));
   }
-  CallScope scope(device_);
-  call(m, slots.data(), out);
+  invoke(m, slots.data(), out, control);
 }
 
 }  // namespace ti::core

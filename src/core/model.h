@@ -4,6 +4,7 @@
 // what is wrong, and LibTorch's per-call thread-local state live here, once for both formats.
 #pragma once
 
+#include "core/interrupt.h"
 #include "core/output_tree.h"
 
 #include <ATen/core/Tensor.h>
@@ -61,15 +62,17 @@ class Model {
   const MethodSpec& method(std::string_view name) const;
 
   // Positional inputs in argument order; trailing defaults may be left out. The result's leaves
-  // are appended to `out`.
-  void run(const MethodSpec& method, const at::Tensor* const* inputs, size_t n, Leaves& out) const;
+  // are appended to `out`. `control` (may be null) carries a timeout and a cancel switch.
+  void run(const MethodSpec& method, const at::Tensor* const* inputs, size_t n, Leaves& out,
+           const RunControl* control = nullptr) const;
   // Inputs matched to argument names, in any order.
   void run_named(const MethodSpec& method, const char* const* names, const at::Tensor* const* inputs,
-                 size_t n, Leaves& out) const;
+                 size_t n, Leaves& out, const RunControl* control = nullptr) const;
 
   // forward's arguments (0 / nullptr when there is no forward or i is out of range).
   size_t input_count() const;
   const std::string* input_name(size_t i) const;
+  const std::string* input_type(size_t i) const;
   const std::vector<std::string>& method_names() const { return method_names_; }
   const std::string& device_name() const { return device_name_; }
   const c10::Device& device() const { return device_; }
@@ -83,7 +86,15 @@ class Model {
   // after the count and names were checked and inside the per-call scope.
   virtual void call(const MethodSpec& method, const at::Tensor* const* slots, Leaves& out) const = 0;
 
+  // Whether a call can be stopped between the operators it dispatches (TorchScript); if not
+  // (compiled .pt2 code), run options are checked only before and after the call.
+  virtual bool stops_at_operators() const noexcept = 0;
+
  private:
+  // call() inside the per-call scope, under `control` when there is one.
+  void invoke(const MethodSpec& method, const at::Tensor* const* slots, Leaves& out,
+              const RunControl* control) const;
+
   c10::Device device_;
   std::string device_name_;
   std::vector<MethodSpec> methods_;  // sorted by name

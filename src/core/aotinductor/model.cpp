@@ -129,6 +129,7 @@ class AotiModel final : public Model {
       : Model(device, std::move(specs), std::move(aliases)), entries_(std::move(entries)) {}
 
   const char* format() const noexcept override { return "aotinductor"; }
+  bool stops_at_operators() const noexcept override { return false; }
 
  private:
   void call(const MethodSpec& m, const at::Tensor* const* slots, Leaves& out) const override {

@@ -69,6 +69,7 @@ class TorchScriptModel final : public Model {
       : Model(device, std::move(specs)), module_(std::move(module)), methods_(std::move(methods)) {}
 
   const char* format() const noexcept override { return "torchscript"; }
+  bool stops_at_operators() const noexcept override { return true; }
 
  private:
   void call(const MethodSpec& m, const at::Tensor* const* slots, Leaves& out) const override {
