@@ -6,7 +6,8 @@
 // C API: ti_model_load / ti_model_predict + ti_outputs_get + ti_tensor_copy_to (+ frees).
 // Both run with one intra-op thread. Google Benchmark reports each on its own; the ratios come
 // from a paired run (blocks of raw and C API calls alternating, medians compared), printed at
-// the end with the RSS growth over 100k predictions.
+// the end with the RSS growth over 100k predictions, what run options cost a call that is not
+// stopped (MLP), and how soon a cancelled or timed-out ResNet-18 call returns.
 //
 // With LibTorch 2.6+ (`ninja bench_models` then also writes mlp_bench.pt2 and resnet18.pt2, the
 // AOTInductor packages of the same modules and weights) the C API on the .pt2 is measured
@@ -28,6 +29,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -88,7 +90,8 @@ class RawRunner {
 // The same through the C API: predict, get the leaf, copy it out, free the handles.
 class CApiRunner {
  public:
-  explicit CApiRunner(const Case& c) {
+  // With `opts`, calls go through ti_model_run with those run options.
+  explicit CApiRunner(const Case& c, const ti_run_options_t* opts = nullptr) : opts_(opts) {
     check(ti_model_load(path(c.file).c_str(), nullptr, &model_));
     auto values = input_values(c);
     check(ti_tensor_create(TI_DTYPE_FLOAT32, c.shape.data(), c.shape.size(), values.data(),
@@ -103,7 +106,11 @@ class CApiRunner {
   void call() {
     ti_outputs_t* o = nullptr;
     ti_tensor_t* y = nullptr;
-    check(ti_model_predict(model_, &x_, 1, &o));
+    if (opts_) {
+      check(ti_model_run(model_, nullptr, nullptr, &x_, 1, opts_, &o));
+    } else {
+      check(ti_model_predict(model_, &x_, 1, &o));
+    }
     check(ti_outputs_get(o, 0, &y));
     out_.resize(static_cast<size_t>(ti_tensor_numel(y)));
     check(ti_tensor_copy_to(y, out_.data(), out_.size() * sizeof(float)));
@@ -119,8 +126,18 @@ class CApiRunner {
     }
   }
   const std::vector<float>& output() const { return out_; }
+  // ti_model_run under `opts`; returns the error code (the call's result is discarded).
+  ti_code_t run_once(const ti_run_options_t* opts) {
+    ti_outputs_t* o = nullptr;
+    ti_error_t* e = ti_model_run(model_, nullptr, nullptr, &x_, 1, opts, &o);
+    const ti_code_t code = ti_error_code(e);
+    ti_error_free(e);
+    ti_outputs_free(o);
+    return code;
+  }
 
  private:
+  const ti_run_options_t* opts_ = nullptr;
   ti_model_t* model_ = nullptr;
   ti_tensor_t* x_ = nullptr;
   std::vector<float> out_;
@@ -250,6 +267,101 @@ Pt2Paired paired_pt2(const Case& ts, const Case& pt2, int warmup, int blocks, in
   return p;
 }
 
+// What run options cost a call that is never stopped: the MLP through ti_model_predict, through
+// ti_model_run with options that set nothing, and with a timeout that never expires.
+void run_options_overhead() {
+  ti_run_options_t* empty = ti_run_options_create();
+  ti_run_options_t* timeout = ti_run_options_create();
+  check(ti_run_options_set_timeout_us(timeout, 60'000'000));
+  {
+    CApiRunner plain(kMlp), with_empty(kMlp, empty), with_timeout(kMlp, timeout);
+    for (int i = 0; i < 2000; ++i) {
+      plain.call();
+      with_empty.call();
+      with_timeout.call();
+    }
+    if (plain.output() != with_empty.output() || plain.output() != with_timeout.output()) {
+      std::fprintf(stderr, "error: outputs with run options differ from those without\n");
+      std::exit(1);
+    }
+    const auto m = interleaved(420, 200, {[&] { plain.call(); }, [&] { with_empty.call(); },
+                                          [&] { with_timeout.call(); }});
+    std::printf("\nRun options (paired medians; outputs bit-identical with and without):\n");
+    std::printf("%-44s %10.2f us\n", "MLP, ti_model_predict (no options)", m[0]);
+    std::printf("%-44s %10.2f us  %.3fx\n", "MLP, ti_model_run, options that set nothing", m[1], m[1] / m[0]);
+    std::printf("%-44s %10.2f us  %.3fx\n", "MLP, ti_model_run, 60 s timeout", m[2], m[2] / m[0]);
+  }
+  if (exists(kResnet)) {
+    CApiRunner plain(kResnet), with_empty(kResnet, empty);
+    for (int i = 0; i < 3; ++i) {
+      plain.call();
+      with_empty.call();
+    }
+    const auto m = interleaved(30, 1, {[&] { plain.call(); }, [&] { with_empty.call(); }});
+    std::printf("%-44s %10.2f us\n", "ResNet-18, ti_model_predict (no options)", m[0]);
+    std::printf("%-44s %10.2f us  %.3fx\n", "ResNet-18, ti_model_run, options set nothing", m[1], m[1] / m[0]);
+  }
+  ti_run_options_free(empty);
+  ti_run_options_free(timeout);
+}
+
+// How soon a stopped call returns, on ResNet-18 with a batch of 4 and one thread: cancel at
+// half a full call (target: back within a quarter of a full call), and a timeout of 15% of a
+// full call (target: back within half a full call).
+void cancel_latency() {
+  const Case batch4{kResnet.file, {4, 3, 224, 224}};
+  CApiRunner runner(batch4);
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
+  runner.call();  // warm-up
+  std::vector<double> full;
+  for (int i = 0; i < 3; ++i) {
+    const auto start = Clock::now();
+    runner.call();
+    full.push_back(ms_since(start));
+  }
+  const double full_ms = median(full);
+  std::vector<double> after_cancel, timed_out;
+  for (int i = 0; i < 5; ++i) {
+    ti_run_options_t* opts = ti_run_options_create();
+    Clock::time_point cancelled_at;
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(full_ms / 2));
+      cancelled_at = Clock::now();
+      ti_run_options_cancel(opts);
+    });
+    const ti_code_t code = runner.run_once(opts);
+    const auto returned = Clock::now();
+    canceller.join();
+    if (code != TI_ERR_CANCELLED) {
+      std::fprintf(stderr, "error: a cancelled ResNet-18 call gave %s\n", ti_code_name(code));
+      std::exit(1);
+    }
+    after_cancel.push_back(std::chrono::duration<double, std::milli>(returned - cancelled_at).count());
+    ti_run_options_free(opts);
+  }
+  for (int i = 0; i < 5; ++i) {
+    ti_run_options_t* opts = ti_run_options_create();
+    check(ti_run_options_set_timeout_us(opts, static_cast<int64_t>(full_ms * 150)));  // 15%
+    const auto start = Clock::now();
+    const ti_code_t code = runner.run_once(opts);
+    timed_out.push_back(ms_since(start));
+    if (code != TI_ERR_DEADLINE_EXCEEDED) {
+      std::fprintf(stderr, "error: a timed-out ResNet-18 call gave %s\n", ti_code_name(code));
+      std::exit(1);
+    }
+    ti_run_options_free(opts);
+  }
+  const double cancel_ms = median(after_cancel), timeout_ms = median(timed_out);
+  std::printf("\nStopping ResNet-18 (batch 4, one thread; medians of 5; a full call takes %.1f ms):\n", full_ms);
+  std::printf("cancel at 50%%: returned %.1f ms after cancel = %.3f of a full call (target <= 0.25) %s\n",
+              cancel_ms, cancel_ms / full_ms, cancel_ms / full_ms <= 0.25 ? "ok" : "ABOVE TARGET");
+  std::printf("timeout of 15%%: returned after %.1f ms = %.3f of a full call (target <= 0.5) %s\n",
+              timeout_ms, timeout_ms / full_ms, timeout_ms / full_ms <= 0.5 ? "ok" : "ABOVE TARGET");
+}
+
 long rss_kb() {
   long pages_total = 0, pages_resident = 0;
   std::ifstream("/proc/self/statm") >> pages_total >> pages_resident;
@@ -371,6 +483,9 @@ int main(int argc, char** argv) {
                 ti_torch_version());
 #endif
   }
+
+  run_options_overhead();
+  if (have_resnet) cancel_latency();
 
   const int cycles = 100000;
   const long growth = rss_growth_kb(cycles);

@@ -135,9 +135,10 @@ TI_API const char *ti_version(void);
 TI_API const char *ti_torch_version(void);
 
 /**
- * Sets the number of intra-op threads used by every later call, from any thread (n >= 1).
- * The setting is process-wide and applied inside each prediction.
- * Errors: TI_ERR_INVALID_ARGUMENT when n < 1.
+ * Sets the number of intra-op threads used by every later call, from any thread
+ * (1 <= n <= 1024: LibTorch starts every thread asked for). The setting is process-wide and
+ * applied inside each prediction.
+ * Errors: TI_ERR_INVALID_ARGUMENT when n < 1 or n > 1024.
  */
 TI_API ti_error_t *ti_set_num_threads(int n);
 

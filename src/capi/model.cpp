@@ -19,6 +19,9 @@ ti_error_t* run(ti_model_t* m, const char* method, bool by_name, const char* con
   TI_CHECK_NOT_NULL(m);
   if (by_name && names == nullptr && n_inputs != 0) return null_argument("names");
   if (n_inputs != 0 && inputs == nullptr) return null_argument("inputs");
+  const auto& model = *m->model;
+  const auto& spec = method ? model.method(method) : model.forward();
+  ti::core::Model::check_input_count(spec, n_inputs);  // before inputs[] is read
   c10::SmallVector<const at::Tensor*, 8> tensors;
   tensors.reserve(n_inputs);
   for (size_t i = 0; i < n_inputs; ++i) {
@@ -27,8 +30,6 @@ ti_error_t* run(ti_model_t* m, const char* method, bool by_name, const char* con
     }
     tensors.push_back(&inputs[i]->tensor);
   }
-  const auto& model = *m->model;
-  const auto& spec = method ? model.method(method) : model.forward();
   auto outputs = std::make_unique<ti_outputs>();
   const ti::core::RunControl* control = opts ? &opts->control : nullptr;
   if (by_name) {

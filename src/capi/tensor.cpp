@@ -80,11 +80,11 @@ ti_error_t* ti_tensor_wrap(ti_dtype_t dtype, const int64_t* shape, size_t ndim, 
   std::function<void()> release_fn;
   if (release) release_fn = [release, ctx] { release(ctx); };
   TI_TRY
+  if (out != nullptr) *out = nullptr;
   if (out == nullptr || (ndim != 0 && shape == nullptr)) {
     if (release_fn) release_fn();
     return null_argument(out == nullptr ? "out" : "shape");
   }
-  *out = nullptr;
   c10::ScalarType scalar_type;
   try {
     scalar_type = ti::capi::to_scalar_type(dtype);

@@ -4,11 +4,23 @@
 
 #include <torch/cuda.h>
 
+#include <limits>
 #include <optional>
 
 namespace ti::core {
 
 c10::Device parse_device(const std::string& text) {
+  // LibTorch keeps a device index in 8 bits and would wrap "cuda:256" to 0 (or "cuda:128" to a
+  // negative index): the index is checked here, before it reaches c10::Device.
+  if (const auto colon = text.find(':'); colon != std::string::npos) {
+    const std::string index = text.substr(colon + 1);
+    const bool digits = !index.empty() && index.size() <= 4 &&
+                        index.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoi(index) > std::numeric_limits<c10::DeviceIndex>::max()) {
+      fail(ErrorKind::InvalidArgument, "'" + text + "': the device index must be a number from 0 to " +
+                                           std::to_string(std::numeric_limits<c10::DeviceIndex>::max()));
+    }
+  }
   std::optional<c10::Device> device;
   try {
     device.emplace(text);

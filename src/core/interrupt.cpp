@@ -62,6 +62,9 @@ CallControl::CallControl(const RunControl& control)
     : control_(control),
       start_(std::chrono::steady_clock::now()),
       timeout_us_(control.timeout_us.load(std::memory_order_relaxed)) {
+  // A timeout past what steady_clock can represent (about 292 years) is no timeout.
+  constexpr int64_t kMaxTimeoutUs = std::chrono::steady_clock::duration::max().count() / 1000 / 4;
+  if (timeout_us_ > kMaxTimeoutUs) timeout_us_ = 0;
   if (timeout_us_ > 0) deadline_ = start_ + std::chrono::microseconds(timeout_us_);
   if (control_.cancelled.load(std::memory_order_relaxed)) {
     tripped_ = Tripped::Cancelled;

@@ -91,6 +91,10 @@ const MethodSpec* Model::find_method(std::string_view name) const {
   return nullptr;
 }
 
+void Model::check_input_count(const MethodSpec& m, size_t n) {
+  if (n > m.args.size()) fail(ErrorKind::InvalidArgument, count_message(m, n));
+}
+
 size_t Model::input_count() const { return forward_ ? forward_->args.size() : 0; }
 
 const std::string* Model::input_name(size_t i) const {

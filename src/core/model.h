@@ -32,6 +32,9 @@ struct ArgSpec {
   ArgKind kind;
   bool has_default;
   c10::IValue default_value;
+  // The method may write to this argument in place (found by alias analysis at load): it gets
+  // a private copy of the caller's tensor, which the library promises never to modify.
+  bool written = false;
 };
 
 struct MethodSpec {
@@ -68,6 +71,10 @@ class Model {
   // Inputs matched to argument names, in any order.
   void run_named(const MethodSpec& method, const char* const* names, const at::Tensor* const* inputs,
                  size_t n, Leaves& out, const RunControl* control = nullptr) const;
+
+  // Throws InvalidArgument when `n` inputs are more than `method` takes: callers check this
+  // before they read the inputs.
+  static void check_input_count(const MethodSpec& method, size_t n);
 
   // forward's arguments (0 / nullptr when there is no forward or i is out of range).
   size_t input_count() const;

@@ -22,9 +22,9 @@ void apply_num_threads() {
 }  // namespace
 
 void set_num_threads(int n) {
-  if (n < 1) {
-    fail(ErrorKind::InvalidArgument,
-         "the number of threads must be at least 1, got " + std::to_string(n));
+  if (n < 1 || n > kMaxThreads) {
+    fail(ErrorKind::InvalidArgument, "the number of threads must be from 1 to " +
+                                         std::to_string(kMaxThreads) + ", got " + std::to_string(n));
   }
   g_num_threads.store(n, std::memory_order_relaxed);
   at::set_num_threads(n);

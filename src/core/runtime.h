@@ -7,7 +7,10 @@
 
 namespace ti::core {
 
-// Intra-op threads for every later call (n >= 1; throws InvalidArgument otherwise).
+// The most intra-op threads ti_set_num_threads accepts: LibTorch starts them all at once.
+constexpr int kMaxThreads = 1024;
+
+// Intra-op threads for every later call (1 <= n <= kMaxThreads; throws InvalidArgument otherwise).
 void set_num_threads(int n);
 // The value set, or LibTorch's default when none was set.
 int num_threads();

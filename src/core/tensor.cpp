@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -47,24 +48,50 @@ std::string shape_string(c10::ArrayRef<int64_t> shape) {
 }
 
 size_t checked_nbytes(c10::ScalarType dtype, c10::ArrayRef<int64_t> shape) {
-  size_t total = c10::elementSize(dtype);
+  // LibTorch computes strides as products of max(size, 1) and byte counts in int64, so both
+  // must fit whether or not a dimension is 0: the rule does not depend on where a 0 sits.
+  int64_t strides_product = 1;
+  bool empty = false;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] < 0) {
       fail(ErrorKind::InvalidArgument, "dimension " + std::to_string(i) + " of shape " +
                                            shape_string(shape) + " is negative");
     }
-    if (__builtin_mul_overflow(total, static_cast<size_t>(shape[i]), &total)) {
+    if (shape[i] == 0) empty = true;
+    if (__builtin_mul_overflow(strides_product, std::max<int64_t>(shape[i], 1), &strides_product)) {
       fail(ErrorKind::InvalidArgument, "shape " + shape_string(shape) + " is too large");
     }
   }
-  return total;
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(strides_product, static_cast<int64_t>(c10::elementSize(dtype)), &bytes)) {
+    fail(ErrorKind::InvalidArgument, "shape " + shape_string(shape) + " is too large");
+  }
+  return empty ? 0 : static_cast<size_t>(bytes);
 }
+
+namespace {
+
+// Bool tensors hold one byte per element that must be 0 or 1 (other bytes make invalid C++,
+// Go, Rust and Java bools downstream).
+void check_bools(c10::ScalarType dtype, const void* data, size_t nbytes) {
+  if (dtype != c10::kBool || data == nullptr) return;
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < nbytes; ++i) {
+    if (bytes[i] > 1) {
+      fail(ErrorKind::InvalidArgument, "bool element " + std::to_string(i) + " is " +
+                                           std::to_string(bytes[i]) + "; bools must be 0 or 1");
+    }
+  }
+}
+
+}  // namespace
 
 at::Tensor tensor_from_copy(c10::ScalarType dtype, c10::ArrayRef<int64_t> shape, const void* data,
                             size_t nbytes) {
   const size_t expected = checked_nbytes(dtype, shape);
   if (nbytes != expected) fail(ErrorKind::InvalidArgument, size_mismatch(dtype, shape, expected, nbytes));
   if (data == nullptr && nbytes != 0) fail(ErrorKind::InvalidArgument, "data is NULL but nbytes is not 0");
+  check_bools(dtype, data, nbytes);
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype).device(at::kCPU));
   if (nbytes != 0) std::memcpy(t.data_ptr(), data, nbytes);
   return t;
@@ -80,6 +107,7 @@ at::Tensor tensor_from_borrowed(c10::ScalarType dtype, c10::ArrayRef<int64_t> sh
     if (data != nullptr && reinterpret_cast<uintptr_t>(data) % c10::elementSize(dtype) != 0) {
       fail(ErrorKind::InvalidArgument, std::string("data is not aligned for ") + c10::toString(dtype));
     }
+    check_bools(dtype, data, nbytes);
     return at::from_blob(data, shape, [once](void*) { (*once)(); },
                          at::TensorOptions().dtype(dtype).device(at::kCPU));
   } catch (...) {

@@ -7,10 +7,13 @@
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/api/method.h>
 #include <torch/csrc/jit/api/module.h>
+#include <torch/csrc/jit/ir/alias_analysis.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/serialization/import.h>
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 namespace ti::core::torchscript {
 namespace {
@@ -47,6 +50,25 @@ ArgKind classify_argument(const c10::TypePtr& type) {
   }
 }
 
+// Which arguments (without self) the method may write to, through any alias: alias analysis
+// of its graph with every call inlined. When the analysis fails, every argument counts as
+// written (a copy too many costs time; a copy too few would change the caller's data).
+std::vector<bool> written_arguments(const torch::jit::Method& method) {
+  const size_t n = method.function().getSchema().arguments().size() - 1;
+  try {
+    auto graph = method.graph()->copy();
+    torch::jit::Inline(*graph);
+    torch::jit::AliasDb alias_db(graph);
+    std::vector<bool> written(n, false);
+    for (size_t i = 0; i < n && i + 1 < graph->inputs().size(); ++i) {
+      written[i] = alias_db.hasWriters(graph->inputs()[i + 1]);
+    }
+    return written;
+  } catch (...) {
+    return std::vector<bool>(n, true);
+  }
+}
+
 MethodSpec describe_method(const torch::jit::Method& method, size_t index) {
   MethodSpec spec{method.name(), index, {}, 0};
   const auto& arguments = method.function().getSchema().arguments();
@@ -59,6 +81,8 @@ MethodSpec describe_method(const torch::jit::Method& method, size_t index) {
     seen_default = seen_default || a.has_default;
     spec.args.push_back(std::move(a));
   }
+  const auto written = written_arguments(method);
+  for (size_t i = 0; i < spec.args.size(); ++i) spec.args[i].written = written[i];
   return spec;
 }
 
@@ -66,7 +90,16 @@ class TorchScriptModel final : public Model {
  public:
   TorchScriptModel(torch::jit::Module module, std::vector<torch::jit::Method> methods,
                    std::vector<MethodSpec> specs, c10::Device device)
-      : Model(device, std::move(specs)), module_(std::move(module)), methods_(std::move(methods)) {}
+      : Model(device, std::move(specs)), module_(std::move(module)), methods_(std::move(methods)) {
+    // Storages of the module's state (parameters, buffers, other tensor attributes, in every
+    // submodule): a result leaf sharing one would change when a later call updates the state.
+    for (const auto& attribute : module_.named_attributes(/*recurse=*/true)) {
+      if (attribute.value.isTensor()) {
+        const auto& t = attribute.value.toTensor();
+        if (t.defined() && t.has_storage()) state_storages_.insert(t.storage().unsafeGetStorageImpl());
+      }
+    }
+  }
 
   const char* format() const noexcept override { return "torchscript"; }
   bool stops_at_operators() const noexcept override { return true; }
@@ -85,7 +118,13 @@ class TorchScriptModel final : public Model {
       auto info = describe_current_exception(ErrorKind::Runtime);
       fail(info.kind, "method '" + m.name + "' failed: " + info.message);
     }
+    const size_t first = out.size();
     flatten_result(result, out);
+    if (state_storages_.empty()) return;
+    for (size_t i = first; i < out.size(); ++i) {
+      auto& t = out[i].tensor;
+      if (t.has_storage() && state_storages_.count(t.storage().unsafeGetStorageImpl())) t = t.clone();
+    }
   }
 
   c10::IValue convert(const MethodSpec& m, size_t index, const at::Tensor& input) const {
@@ -105,7 +144,8 @@ class TorchScriptModel final : public Model {
     switch (arg.kind) {
       case ArgKind::Tensor:
       case ArgKind::OptionalTensor:
-        return input.device() == device() ? input : input.to(device());
+        if (input.device() != device()) return input.to(device());  // a copy already
+        return arg.written ? input.clone() : input;
       case ArgKind::Int: scalar_check(true); return input.item<int64_t>();
       case ArgKind::Float: scalar_check(false); return input.item<double>();
       case ArgKind::Bool: scalar_check(false); return input.item<bool>();
@@ -118,6 +158,7 @@ class TorchScriptModel final : public Model {
 
   torch::jit::Module module_;  // owns what methods_ refer to
   std::vector<torch::jit::Method> methods_;
+  std::unordered_set<const c10::StorageImpl*> state_storages_;
 };
 
 template <typename LoadFn>

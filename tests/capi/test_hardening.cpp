@@ -1,0 +1,153 @@
+// Edge arguments and data that must not change behind the caller's back (issue 9): each case
+// asserts the exact code, that the process lives on and, through CapiTest, that nothing leaked.
+#include "fixture.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace ti_test;
+
+namespace {
+
+struct ReleaseCounter {
+  int calls = 0;
+  static void release(void* ctx) { ++static_cast<ReleaseCounter*>(ctx)->calls; }
+};
+
+}  // namespace
+
+TEST_F(CapiTest, NumThreadsIsBounded) {
+  const int before = ti_get_num_threads();
+  for (int n : {0, -1, 1025, 100000, INT_MAX, INT_MIN}) {
+    EXPECT_TRUE(Fails(ti_set_num_threads(n), TI_ERR_INVALID_ARGUMENT, "from 1 to 1024")) << n;
+  }
+  EXPECT_EQ(ti_get_num_threads(), before);
+}
+
+TEST_F(CapiTest, CudaIndexOutsideWhatLibTorchStoresIsRejected) {
+  Options o(ti_load_options_create());
+  for (const char* d : {"cuda:128", "cuda:256", "cuda:2147483647", "cuda:99999999999", "cuda:-1",
+                        "cuda:", "cuda:1x", "cuda: 1", "cuda:+1"}) {
+    EXPECT_TRUE(Fails(ti_load_options_set_device(o.get(), d), TI_ERR_INVALID_ARGUMENT)) << d;
+  }
+  EXPECT_TRUE(Ok(ti_load_options_set_device(o.get(), "cuda:127")));
+  if (ti_cuda_device_count() < 128) {
+    ti_model_t* m = nullptr;
+    EXPECT_TRUE(Fails(ti_model_load(model_path("mlp.pt").c_str(), o.get(), &m), TI_ERR_DEVICE));
+    EXPECT_EQ(m, nullptr);
+  }
+}
+
+TEST_F(CapiTest, WrapWithNullShapeClearsOutAndReleasesOnce) {
+  float data[2] = {1, 2};
+  ReleaseCounter counter;
+  ti_tensor_t* t = reinterpret_cast<ti_tensor_t*>(&counter);  // garbage the call must overwrite
+  EXPECT_TRUE(Fails(ti_tensor_wrap(TI_DTYPE_FLOAT32, nullptr, 1, data, sizeof data,
+                                   &ReleaseCounter::release, &counter, &t),
+                    TI_ERR_INVALID_ARGUMENT, "shape"));
+  EXPECT_EQ(t, nullptr);
+  EXPECT_EQ(counter.calls, 1);
+}
+
+TEST_F(CapiTest, HugeShapesAreInvalidArgumentsWhereverTheZeroIs) {
+  const int64_t big = int64_t{1} << 62;
+  ti_tensor_t* t = nullptr;
+  // 3 * 2^62 elements: the byte count fits in size_t, the element count not in int64.
+  const int64_t over[] = {big, 3};
+  EXPECT_TRUE(Fails(ti_tensor_create(TI_DTYPE_UINT8, over, 2, nullptr, 0, &t), TI_ERR_INVALID_ARGUMENT, "too large"));
+  EXPECT_EQ(t, nullptr);
+  // Empty tensors: accepted when their strides fit, rejected when not, in any order.
+  const int64_t zero_first[] = {0, big, big}, zero_last[] = {big, big, 0};
+  EXPECT_TRUE(Fails(ti_tensor_create(TI_DTYPE_UINT8, zero_first, 3, nullptr, 0, &t), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_tensor_create(TI_DTYPE_UINT8, zero_last, 3, nullptr, 0, &t), TI_ERR_INVALID_ARGUMENT));
+  const int64_t ok_first[] = {0, big}, ok_last[] = {big, 0};
+  for (const int64_t* shape : {ok_first, ok_last}) {
+    ASSERT_TRUE(Ok(ti_tensor_create(TI_DTYPE_UINT8, shape, 2, nullptr, 0, &t)));
+    Tensor owned(t);
+    EXPECT_EQ(ti_tensor_numel(t), 0);
+    EXPECT_EQ(ti_tensor_nbytes(t), 0u);
+    EXPECT_EQ(shape_of(t), std::vector<int64_t>(shape, shape + 2));
+  }
+  // float32 at 2^61 elements is 2^63 bytes: too large for LibTorch's int64 byte counts.
+  const int64_t f32[] = {int64_t{1} << 61};
+  EXPECT_TRUE(Fails(ti_tensor_create(TI_DTYPE_FLOAT32, f32, 1, nullptr, 0, &t), TI_ERR_INVALID_ARGUMENT, "too large"));
+}
+
+TEST_F(CapiTest, InputCountIsCheckedBeforeInputsAreRead) {
+  auto m = load("mlp.pt");
+  auto x = make_f32(std::vector<float>(16, 0.5f), {1, 16});
+  const ti_tensor_t* one[] = {x.get()};  // only one element: reading a second would be a bug
+  for (size_t n : {size_t{2}, size_t{1} << 40, SIZE_MAX}) {
+    ti_outputs_t* o = nullptr;
+    EXPECT_TRUE(Fails(ti_model_predict(m.get(), one, n, &o), TI_ERR_INVALID_ARGUMENT, "takes 1 input(s)")) << n;
+    EXPECT_EQ(o, nullptr);
+    const char* names[] = {"x"};
+    EXPECT_TRUE(Fails(ti_model_predict_named(m.get(), names, one, n, &o), TI_ERR_INVALID_ARGUMENT)) << n;
+    EXPECT_TRUE(Fails(ti_model_run_method(m.get(), "forward", one, n, &o), TI_ERR_INVALID_ARGUMENT)) << n;
+  }
+}
+
+TEST_F(CapiTest, BoolTensorsHoldOnlyZeroAndOne) {
+  const int64_t shape[] = {3};
+  unsigned char bad[3] = {0, 1, 2};
+  ti_tensor_t* t = nullptr;
+  EXPECT_TRUE(Fails(ti_tensor_create(TI_DTYPE_BOOL, shape, 1, bad, 3, &t), TI_ERR_INVALID_ARGUMENT,
+                    "bool element 2 is 2"));
+  ReleaseCounter counter;
+  EXPECT_TRUE(Fails(ti_tensor_wrap(TI_DTYPE_BOOL, shape, 1, bad, 3, &ReleaseCounter::release, &counter, &t),
+                    TI_ERR_INVALID_ARGUMENT, "bools must be 0 or 1"));
+  EXPECT_EQ(t, nullptr);
+  EXPECT_EQ(counter.calls, 1);
+  unsigned char good[3] = {0, 1, 1};
+  ASSERT_TRUE(Ok(ti_tensor_create(TI_DTYPE_BOOL, shape, 1, good, 3, &t)));
+  ti_tensor_free(t);
+}
+
+TEST_F(CapiTest, AModelWritingToItsArgumentDoesNotChangeTheCallersTensor) {
+  auto m = load("inplace.pt");
+  const std::vector<float> values{1, 2, 3};
+  auto x = make_f32(values, {3});
+  for (int call = 0; call < 3; ++call) {
+    auto o = predict(m.get(), {x.get()});
+    EXPECT_EQ(to_f32(output(o.get(), "0").get()), (std::vector<float>{4, 6, 8}));
+    EXPECT_EQ(to_f32(x.get()), values) << "the input changed after call " << call;
+  }
+  // Borrowed memory is not written either.
+  float borrowed[3] = {1, 2, 3};
+  const int64_t shape[] = {3};
+  ti_tensor_t* w = nullptr;
+  ASSERT_TRUE(Ok(ti_tensor_wrap(TI_DTYPE_FLOAT32, shape, 1, borrowed, sizeof borrowed, nullptr, nullptr, &w)));
+  Tensor wrapped(w);
+  auto o = predict(m.get(), {w});
+  EXPECT_EQ(borrowed[0], 1.0f);
+  EXPECT_EQ(borrowed[2], 3.0f);
+}
+
+TEST_F(CapiTest, OutputsSharingModuleStateAreCopies) {
+  auto m = load("stateful.pt");
+  auto x = make_f32({0}, {1});
+  auto first = predict(m.get(), {x.get()});
+  auto count1 = output(first.get(), "0");
+  auto weight = output(first.get(), "1");
+  EXPECT_EQ(to_f32(count1.get()), std::vector<float>{1});
+  EXPECT_EQ(to_f32(weight.get()), (std::vector<float>{1, 2, 3}));
+  auto second = predict(m.get(), {x.get()});
+  EXPECT_EQ(to_f32(output(second.get(), "0").get()), std::vector<float>{2});
+  EXPECT_EQ(to_f32(count1.get()), std::vector<float>{1}) << "an earlier output changed";
+}
+
+TEST_F(CapiTest, LoadingAFifoFailsInsteadOfBlocking) {
+  const std::string path = ::testing::TempDir() + "ti_fifo_" + std::to_string(getpid());
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  ti_model_t* m = nullptr;
+  EXPECT_TRUE(Fails(ti_model_load(path.c_str(), nullptr, &m), TI_ERR_MODEL_FORMAT, "not a regular file"));
+  EXPECT_EQ(m, nullptr);
+  unlink(path.c_str());
+  EXPECT_TRUE(Fails(ti_model_load("/tmp", nullptr, &m), TI_ERR_MODEL_FORMAT, "is a directory"));
+}
