@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * Settings for {@link Model#load(java.nio.file.Path, LoadOptions)}: a plain Java value, nothing
- * to close. The native {@code ti_load_options_t} is made and freed inside each load.
+ * to close (it has no {@code close()}, so there is no "after close": every method works for the
+ * object's whole life). The native {@code ti_load_options_t} is made and freed inside each load.
  *
  * <pre>{@code
  * Model m = Model.load(path, new LoadOptions().device("cuda:0"));
@@ -23,8 +24,8 @@ public final class LoadOptions {
    * "cuda:N". The string is checked now; whether the device is present is checked by the load,
    * which fails with {@link TorchInferException.Code#DEVICE} (never a CPU fallback).
    *
-   * @throws TorchInferException INVALID_ARGUMENT for a malformed string, UNSUPPORTED for a
-   *     device type other than cpu and cuda
+   * @throws TorchInferException INVALID_ARGUMENT for a malformed string (or one with a NUL
+   *     character), UNSUPPORTED for a device type other than cpu and cuda
    * @return this
    */
   public LoadOptions device(String device) {
@@ -46,11 +47,12 @@ public final class LoadOptions {
   }
 
   private static long newNative(String device) {
+    byte[] cdevice = NativeApi.cstr(device, "device"); // may throw: before anything is allocated
     long o = NativeApi.ti_load_options_create();
     if (o == 0) {
       throw new TorchInferException(TorchInferException.Code.OUT_OF_MEMORY, "ti_load_options_create failed");
     }
-    long err = NativeApi.ti_load_options_set_device(o, NativeApi.cstr(device));
+    long err = NativeApi.ti_load_options_set_device(o, cdevice);
     if (err != 0) {
       NativeApi.ti_load_options_free(o);
       throw NativeApi.take(err);

@@ -104,12 +104,22 @@ final class NativeApi {
   static native long ti_model_run_method(long m, byte[] method, long inputs, long n, long out);
   static native long ti_model_run_method_named(long m, byte[] method, long names, long inputs, long n,
       long out);
+  /** {@code method} null runs forward; {@code names} 0 passes the inputs positionally. */
+  static native long ti_model_run(long m, byte[] method, long names, long inputs, long n, long opts,
+      long out);
   static native long ti_model_input_count(long m);
   static native long ti_model_input_name(long m, long i);
+  static native long ti_model_input_type(long m, long i);
   static native long ti_model_method_count(long m);
   static native long ti_model_method_name(long m, long i);
   static native long ti_model_device(long m);
   static native long ti_model_format(long m);
+
+  // Run options
+  static native long ti_run_options_create();
+  static native void ti_run_options_free(long o);
+  static native long ti_run_options_set_timeout_us(long o, long us);
+  static native void ti_run_options_cancel(long o);
 
   // Outputs
   static native long ti_outputs_count(long o);
@@ -123,12 +133,29 @@ final class NativeApi {
     return p == 0 ? null : new Pointer(p).getString(0, StandardCharsets.UTF_8.name());
   }
 
-  /** A NUL-terminated UTF-8 copy of {@code s}. */
-  static byte[] cstr(String s) {
+  /**
+   * A NUL-terminated UTF-8 copy of {@code s}, which names {@code what} in the error.
+   *
+   * @throws TorchInferException INVALID_ARGUMENT when {@code s} contains a NUL character (C
+   *     would see only the part before it: "probs\0x" would silently mean "probs")
+   */
+  static byte[] cstr(String s, String what) {
+    requireNoNul(s, what);
     byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
     byte[] out = new byte[utf8.length + 1];
     System.arraycopy(utf8, 0, out, 0, utf8.length);
     return out;
+  }
+
+  /** Rejects a string C would cut at an embedded NUL (see {@link #cstr(String, String)}). */
+  static String requireNoNul(String s, String what) {
+    int at = s.indexOf('\0');
+    if (at >= 0) {
+      throw new TorchInferException(TorchInferException.Code.INVALID_ARGUMENT,
+          what + " contains a NUL character at index " + at + ": \"" + s.replace("\0", "\\0")
+              + "\"");
+    }
+    return s;
   }
 
   /**

@@ -41,13 +41,14 @@ abstract class NativeHandle implements AutoCloseable {
 
   /** Which C function frees a handle. */
   enum Kind {
-    MODEL, TENSOR, OUTPUTS;
+    MODEL, TENSOR, OUTPUTS, RUN_OPTIONS;
 
     void free(long ptr) {
       switch (this) {
         case MODEL -> NativeApi.ti_model_free(ptr);
         case TENSOR -> NativeApi.ti_tensor_free(ptr);
         case OUTPUTS -> NativeApi.ti_outputs_free(ptr);
+        case RUN_OPTIONS -> NativeApi.ti_run_options_free(ptr);
         default -> throw new AssertionError(this);
       }
     }
@@ -154,6 +155,32 @@ abstract class NativeHandle implements AutoCloseable {
       if (STATE.compareAndSet(this, s, s + 1)) {
         return ptr;
       }
+    }
+  }
+
+  /**
+   * As {@link #acquire()}, but returns 0 instead of throwing when the handle is closed (for
+   * best-effort actions such as cancelling, which have nothing to do on a closed handle).
+   */
+  final long tryAcquire() {
+    for (;;) {
+      int s = (int) STATE.getVolatile(this);
+      if (s < 0) {
+        return 0;
+      }
+      if (STATE.compareAndSet(this, s, s + 1)) {
+        return ptr;
+      }
+    }
+  }
+
+  /**
+   * Throws {@link IllegalStateException} if the handle is closed: for accessors that answer
+   * from values recorded in Java, so that they behave like the ones that call the library.
+   */
+  final void ensureOpen() {
+    if ((int) STATE.getVolatile(this) < 0) {
+      throw new IllegalStateException(getClass().getSimpleName() + " is closed");
     }
   }
 

@@ -21,7 +21,9 @@ import java.util.Objects;
  *
  * <p>Never modified by the library after creation: any number of threads may read it (a leaf
  * passed as an input to a model that modifies its argument in place is the exception, see
- * {@link Tensor}); {@code close()} is idempotent and safe from any thread.
+ * {@link Tensor}); {@code close()} is idempotent and safe from any thread. After
+ * {@code close()} every method but {@code close()}, {@code isClosed()} and {@code toString()}
+ * throws {@link IllegalStateException}.
  */
 public final class Outputs extends NativeHandle {
   private final Object lock = new Object();
@@ -34,7 +36,11 @@ public final class Outputs extends NativeHandle {
     super(ptr, Kind.OUTPUTS);
   }
 
-  /** The number of leaves. */
+  /**
+   * The number of leaves.
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
   public int size() {
     long p = acquire();
     try {
@@ -44,15 +50,25 @@ public final class Outputs extends NativeHandle {
     }
   }
 
-  /** The name of leaf {@code i}. */
+  /**
+   * The name of leaf {@code i}.
+   *
+   * @throws IndexOutOfBoundsException if {@code i} is not in [0, size())
+   * @throws IllegalStateException after {@link #close()}
+   */
   public String name(int i) {
     List<String> all = names();
     Objects.checkIndex(i, all.size());
     return all.get(i);
   }
 
-  /** The leaf names, in order. */
+  /**
+   * The leaf names, in order.
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
   public List<String> names() {
+    ensureOpen();
     List<String> n = names;
     if (n == null) {
       long p = acquire();
@@ -99,10 +115,12 @@ public final class Outputs extends NativeHandle {
   /**
    * The leaf called {@code name}, owned by this Outputs (closed with it).
    *
-   * @throws TorchInferException NOT_FOUND when there is no such leaf (the message lists the names)
+   * @throws TorchInferException NOT_FOUND when there is no such leaf (the message lists the
+   *     names), INVALID_ARGUMENT for a name with a NUL character
    */
   public Tensor get(String name) {
     Objects.requireNonNull(name, "name");
+    NativeApi.requireNoNul(name, "output name");
     synchronized (lock) {
       long p = acquire();
       try {
@@ -132,9 +150,15 @@ public final class Outputs extends NativeHandle {
     }
   }
 
-  /** A new handle on the leaf called {@code name} that the caller owns and closes. */
+  /**
+   * A new handle on the leaf called {@code name} that the caller owns and closes.
+   *
+   * @throws TorchInferException NOT_FOUND when there is no such leaf, INVALID_ARGUMENT for a name
+   *     with a NUL character
+   */
   public Tensor take(String name) {
     Objects.requireNonNull(name, "name");
+    NativeApi.requireNoNul(name, "output name");
     long p = acquire();
     try {
       return new Tensor(find(p, name), null, null);
@@ -163,7 +187,7 @@ public final class Outputs extends NativeHandle {
 
   private static long find(long p, String name) {
     Scratch sc = Scratch.get();
-    NativeApi.check(NativeApi.ti_outputs_find(p, NativeApi.cstr(name), sc.out));
+    NativeApi.check(NativeApi.ti_outputs_find(p, NativeApi.cstr(name, "output name"), sc.out));
     return sc.result();
   }
 

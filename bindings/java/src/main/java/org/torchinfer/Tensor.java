@@ -4,6 +4,12 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * modifies the input tensor's data; do not share inputs across concurrent calls to such a model.
  * Close it when done ({@code try}-with-resources); {@code close()} is idempotent,
  * safe from any thread, and a forgotten tensor is freed by a {@link java.lang.ref.Cleaner}.
+ * After {@code close()} every method but {@code close()}, {@code isClosed()} and
+ * {@code toString()} throws {@link IllegalStateException}, including {@link #shape()} and
+ * {@link #dtype()}.
  */
 public final class Tensor extends NativeHandle {
   private volatile DType dtype;
@@ -125,18 +134,28 @@ public final class Tensor extends NativeHandle {
   }
 
   /**
-   * A tensor holding a <em>copy</em> of the buffer's remaining bytes (position to limit, in the
-   * platform's native byte order) interpreted as {@code dtype}. The buffer may be direct or
-   * heap; it is not modified and may be reused as soon as this returns. For zero-copy, see
+   * A tensor holding a <em>copy</em> of the buffer's remaining bytes (position to limit)
+   * interpreted as {@code dtype}, read in the <b>buffer's byte order</b> ({@link ByteBuffer#order()}):
+   * a buffer in big-endian order (Java's default for a new ByteBuffer) is converted to the
+   * platform's order while copying, so {@code putFloat} / {@code putLong} values come out as
+   * written whatever the order. The buffer may be direct or heap; it is not modified (neither
+   * its data nor its position) and may be reused as soon as this returns. For zero-copy, see
    * {@link #wrap(ByteBuffer, DType, long...)}.
+   *
+   * @throws TorchInferException INVALID_ARGUMENT when the byte count does not match the shape
    */
   public static Tensor fromBuffer(ByteBuffer buffer, DType dtype, long... shape) {
     Objects.requireNonNull(buffer, "buffer");
     Objects.requireNonNull(dtype, "dtype");
+    Objects.requireNonNull(shape, "shape");
     long nbytes = buffer.remaining();
-    if (!buffer.isDirect()) {
+    boolean swap = dtype.byteSize() > 1 && buffer.order() != ByteOrder.nativeOrder();
+    if (!buffer.isDirect() || swap) {
       byte[] copy = new byte[(int) nbytes];
       buffer.duplicate().get(copy);
+      if (swap) {
+        swapBytes(copy, dtype.byteSize());
+      }
       return create(dtype, shape, copy, nbytes);
     }
     long address = Pointer.nativeValue(Native.getDirectBufferPointer(buffer)) + buffer.position();
@@ -153,6 +172,59 @@ public final class Tensor extends NativeHandle {
     return new Tensor(sc.result(), dtype, dims);
   }
 
+  /** Reverses the bytes of every whole {@code size}-byte element of {@code a}, in place. */
+  private static void swapBytes(byte[] a, int size) {
+    for (int at = 0; at + size <= a.length; at += size) {
+      for (int i = at, j = at + size - 1; i < j; i++, j--) {
+        byte b = a[i];
+        a[i] = a[j];
+        a[j] = b;
+      }
+    }
+  }
+
+  /**
+   * A {@link DType#FLOAT32} tensor holding a copy of the buffer's remaining elements (heap or
+   * direct, any byte order: values are read as the buffer presents them).
+   */
+  public static Tensor fromBuffer(FloatBuffer buffer, long... shape) {
+    float[] a = new float[Objects.requireNonNull(buffer, "buffer").remaining()];
+    buffer.duplicate().get(a);
+    return of(a, shape);
+  }
+
+  /** A {@link DType#FLOAT64} tensor holding a copy of the buffer's remaining elements (any order). */
+  public static Tensor fromBuffer(DoubleBuffer buffer, long... shape) {
+    double[] a = new double[Objects.requireNonNull(buffer, "buffer").remaining()];
+    buffer.duplicate().get(a);
+    return of(a, shape);
+  }
+
+  /** An {@link DType#INT64} tensor holding a copy of the buffer's remaining elements (any order). */
+  public static Tensor fromBuffer(LongBuffer buffer, long... shape) {
+    long[] a = new long[Objects.requireNonNull(buffer, "buffer").remaining()];
+    buffer.duplicate().get(a);
+    return of(a, shape);
+  }
+
+  /** An {@link DType#INT32} tensor holding a copy of the buffer's remaining elements (any order). */
+  public static Tensor fromBuffer(IntBuffer buffer, long... shape) {
+    int[] a = new int[Objects.requireNonNull(buffer, "buffer").remaining()];
+    buffer.duplicate().get(a);
+    return of(a, shape);
+  }
+
+  /**
+   * A tensor of a 16-bit {@code dtype} ({@link DType#INT16}, or raw bit patterns for
+   * {@link DType#FLOAT16} / {@link DType#BFLOAT16}) holding a copy of the buffer's remaining
+   * elements (any order).
+   */
+  public static Tensor fromBuffer(DType dtype, ShortBuffer buffer, long... shape) {
+    short[] a = new short[Objects.requireNonNull(buffer, "buffer").remaining()];
+    buffer.duplicate().get(a);
+    return of(dtype, a, shape);
+  }
+
   /**
    * A tensor over the direct buffer's remaining bytes, <em>without copying</em>. The binding keeps
    * the buffer strongly reachable until the library releases the data (after this tensor is
@@ -160,28 +232,53 @@ public final class Tensor extends NativeHandle {
    * modify the buffer while the tensor or anything derived from it is alive. The start address
    * must be aligned to the element size.
    *
-   * @throws IllegalArgumentException for a heap buffer or a misaligned start
+   * <p>The library reads the bytes in the platform's order, so for a dtype wider than one byte
+   * the buffer must be in {@link ByteOrder#nativeOrder()}: a new ByteBuffer is big-endian, so
+   * call {@code buf.order(ByteOrder.nativeOrder())} before filling it. (Zero-copy cannot convert;
+   * {@link #fromBuffer(ByteBuffer, DType, long...)} converts while copying.) The buffer must be
+   * writable: inputs reach the model as they are, and a model that modifies an argument in place
+   * writes to it.
+   *
+   * <p>All arguments are checked before the buffer is registered: a rejected call leaves nothing
+   * pinned.
+   *
+   * @throws IllegalArgumentException for a heap or read-only buffer, a byte order other than the
+   *     native one (dtypes wider than one byte), or a misaligned start
+   * @throws TorchInferException INVALID_ARGUMENT when the byte count does not match the shape
    */
   public static Tensor wrap(ByteBuffer buffer, DType dtype, long... shape) {
     Objects.requireNonNull(buffer, "buffer");
     Objects.requireNonNull(dtype, "dtype");
+    Objects.requireNonNull(shape, "shape");
     if (!buffer.isDirect()) {
       throw new IllegalArgumentException("Tensor.wrap needs a direct ByteBuffer; use fromBuffer to copy");
+    }
+    if (buffer.isReadOnly()) {
+      throw new IllegalArgumentException("Tensor.wrap needs a writable buffer (a model may modify its"
+          + " inputs in place); use fromBuffer to copy a read-only one");
+    }
+    if (dtype.byteSize() > 1 && buffer.order() != ByteOrder.nativeOrder()) {
+      throw new IllegalArgumentException("Tensor.wrap reads " + dtype.cName() + " data in the native"
+          + " byte order (" + ByteOrder.nativeOrder() + ") without copying, but the buffer is "
+          + buffer.order() + "; call buf.order(ByteOrder.nativeOrder()) before filling it, or use"
+          + " Tensor.fromBuffer, which converts");
     }
     long address = Pointer.nativeValue(Native.getDirectBufferPointer(buffer)) + buffer.position();
     if (address % dtype.byteSize() != 0) {
       throw new IllegalArgumentException("buffer start is not aligned to " + dtype.byteSize()
           + " bytes for " + dtype.cName());
     }
-    long id = Pinned.NEXT.incrementAndGet();
-    Pinned.BUFFERS.put(id, buffer);
+    long nbytes = buffer.remaining();
     long[] dims = shape.clone();
     Scratch sc = Scratch.get();
     Memory[] spill = new Memory[1];
     long shapeAddr = sc.putArray(dims, spill);
-    // The library calls Pinned.RELEASE exactly once, also on error (before returning).
-    long err = NativeApi.ti_tensor_wrap(dtype.value(), shapeAddr, dims.length, address,
-        buffer.remaining(), Pinned.RELEASE, id, sc.out);
+    // Nothing may throw between registering the buffer and the call, which calls Pinned.RELEASE
+    // exactly once, also on error (before returning).
+    long id = Pinned.NEXT.incrementAndGet();
+    Pinned.BUFFERS.put(id, buffer);
+    long err = NativeApi.ti_tensor_wrap(dtype.value(), shapeAddr, dims.length, address, nbytes,
+        Pinned.RELEASE, id, sc.out);
     long handle = sc.result();
     java.lang.ref.Reference.reachabilityFence(spill);
     NativeApi.check(err);
@@ -243,8 +340,13 @@ public final class Tensor extends NativeHandle {
 
   // ------------------------------------------------------------------ metadata
 
-  /** The element type. */
+  /**
+   * The element type.
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
   public DType dtype() {
+    ensureOpen();
     DType d = dtype;
     if (d == null) {
       long p = acquire();
@@ -258,12 +360,17 @@ public final class Tensor extends NativeHandle {
     return d;
   }
 
-  /** The sizes of the dimensions (a copy; empty for a 0-dim scalar). */
+  /**
+   * The sizes of the dimensions (a copy; empty for a 0-dim scalar).
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
   public long[] shape() {
     return shapeRef().clone();
   }
 
   private long[] shapeRef() {
+    ensureOpen();
     long[] s = shape;
     if (s == null) {
       long p = acquire();
@@ -281,8 +388,13 @@ public final class Tensor extends NativeHandle {
     return s;
   }
 
-  /** The number of elements (1 for a 0-dim scalar). */
+  /**
+   * The number of elements (1 for a 0-dim scalar).
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
   public long numel() {
+    ensureOpen();
     long[] s = shape;
     if (s == null) {
       long p = acquire();
@@ -299,7 +411,11 @@ public final class Tensor extends NativeHandle {
     return n;
   }
 
-  /** The device the data is on: "cpu" or "cuda:N". */
+  /**
+   * The device the data is on: "cpu" or "cuda:N".
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
   public String device() {
     long p = acquire();
     try {

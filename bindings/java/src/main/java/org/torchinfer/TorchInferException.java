@@ -11,7 +11,10 @@ package org.torchinfer;
  *
  * <p>Misuse of the Java objects themselves is reported with the standard exceptions instead:
  * {@link IllegalStateException} after {@code close()}, {@link NullPointerException} for null
- * arguments, {@link IllegalArgumentException} for a wrong element type in {@code toXxxArray()}.
+ * arguments, {@link IllegalArgumentException} for a wrong element type in {@code toXxxArray()}
+ * or a buffer {@code Tensor.wrap} cannot use. A string with an embedded NUL character (a name,
+ * method, path or device) is {@link Code#INVALID_ARGUMENT}, like the other bad names the library
+ * itself reports: C would see only the part before the NUL.
  */
 public final class TorchInferException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -36,6 +39,18 @@ public final class TorchInferException extends RuntimeException {
     UNSUPPORTED(7),
     /** {@code TI_ERR_INTERNAL}: a bug in libtorchinfer. */
     INTERNAL(8),
+    /**
+     * {@code TI_ERR_CANCELLED}: the call was cancelled ({@link RunOptions#cancel()},
+     * {@code Future.cancel}, or an interrupt of the calling thread in the interruptible
+     * methods); the model stays usable.
+     */
+    CANCELLED(9),
+    /**
+     * {@code TI_ERR_DEADLINE_EXCEEDED}: the call ran past its timeout
+     * ({@link Model#predict(java.time.Duration, Tensor...)}, {@link RunOptions#timeout}); the
+     * model stays usable.
+     */
+    DEADLINE_EXCEEDED(10),
     /** A code newer than this binding knows. */
     UNKNOWN(-1);
 

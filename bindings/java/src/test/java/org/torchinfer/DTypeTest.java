@@ -225,7 +225,7 @@ class DTypeTest extends Fixtures {
   @Test
   void wrapErrorStillReleases() {
     int pinnedBefore = Tensor.pinnedBuffers();
-    ByteBuffer buf = ByteBuffer.allocateDirect(16);
+    ByteBuffer buf = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
     TorchInferException e = assertThrows(TorchInferException.class, () -> Tensor.wrap(buf, DType.FLOAT32, 3));
     assertEquals(TorchInferException.Code.INVALID_ARGUMENT, e.code());
     assertEquals(pinnedBefore, Tensor.pinnedBuffers());

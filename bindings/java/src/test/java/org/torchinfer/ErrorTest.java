@@ -132,7 +132,8 @@ class ErrorTest extends Fixtures {
   @Test
   void codesMirrorTheCEnum() {
     Code[] expected = {Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.MODEL_FORMAT, Code.RUNTIME,
-        Code.OUT_OF_MEMORY, Code.DEVICE, Code.UNSUPPORTED, Code.INTERNAL};
+        Code.OUT_OF_MEMORY, Code.DEVICE, Code.UNSUPPORTED, Code.INTERNAL, Code.CANCELLED,
+        Code.DEADLINE_EXCEEDED};
     for (int i = 0; i < expected.length; i++) {
       assertEquals(expected[i], Code.of(i));
       assertEquals(i, expected[i].value());
@@ -141,6 +142,8 @@ class ErrorTest extends Fixtures {
       assertEquals(i == 0 ? "TI_OK" : "TI_ERR_" + expected[i].name(), cName);
     }
     assertEquals(Code.UNKNOWN, Code.of(99));
+    assertEquals("TI_ERR_UNKNOWN", NativeApi.string(NativeApi.ti_code_name(expected.length)),
+        "the binding knows every code of the library");
   }
 
   @Test

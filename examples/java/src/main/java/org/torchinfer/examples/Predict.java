@@ -1,6 +1,7 @@
 package org.torchinfer.examples;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import org.torchinfer.Model;
 import org.torchinfer.Outputs;
@@ -17,6 +18,9 @@ import org.torchinfer.TorchInferException;
  *
  * The values (default: 0.5 -1 2 0.1) form a float32 tensor of shape [1, N] passed as the
  * model's first input. Every output leaf is printed with its name, dtype, shape and values.
+ * The prediction runs with a 30 s timeout (a server would use its request deadline): past it,
+ * the call stops at the model's next operator with DEADLINE_EXCEEDED, and an interrupt of this
+ * thread would stop it with CANCELLED.
  */
 public final class Predict {
   public static void main(String[] args) {
@@ -35,7 +39,7 @@ public final class Predict {
     System.out.printf("libtorchinfer %s (LibTorch %s)%n", TorchInfer.version(), TorchInfer.torchVersion());
     try (Model model = Model.load(Path.of(args[0]));
          Tensor input = Tensor.of(values, 1, values.length);
-         Outputs outputs = model.predict(input)) {
+         Outputs outputs = model.predict(Duration.ofSeconds(30), input)) {
       System.out.printf("model %s on %s, inputs: %s%n", args[0], model.device(), String.join(" ", model.inputNames()));
       for (int i = 0; i < outputs.size(); i++) {
         Tensor leaf = outputs.get(i); // owned by outputs: closed with it
@@ -43,7 +47,7 @@ public final class Predict {
             Arrays.toString(leaf.shape()), format(leaf));
       }
     } catch (TorchInferException e) {
-      // e.code() says what went wrong (NOT_FOUND, MODEL_FORMAT, RUNTIME, ...)
+      // e.code() says what went wrong (NOT_FOUND, MODEL_FORMAT, RUNTIME, DEADLINE_EXCEEDED, ...)
       System.err.println("error: " + e.getMessage());
       System.exit(1);
     }
