@@ -1,0 +1,99 @@
+// Shared pieces of the torchinfer command-line tool: errors, argument scanning, models and
+// .npy inputs. The tool uses only the public C API (torchinfer.h).
+#ifndef TORCHINFER_TOOLS_CLI_H
+#define TORCHINFER_TOOLS_CLI_H
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "torchinfer.h"
+
+namespace cli {
+
+// Exit statuses: 0 success, 1 an error (library or input file), 2 a command-line usage error.
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+// An error printed as "CODE: message" on stderr. `code` is a library code name from
+// ti_code_name ("TI_ERR_NOT_FOUND"), or empty for a usage error.
+struct Error : std::runtime_error {
+  Error(std::string code_name, const std::string &message, int exit_status = kExitError)
+      : std::runtime_error(message), code(std::move(code_name)), status(exit_status) {}
+  std::string code;
+  int status;
+};
+
+// A usage error of `command` ("run"): printed with a pointer to its --help, exit status 2.
+[[noreturn]] void usage_error(const std::string &command, const std::string &message);
+
+// Throws an Error carrying the library error's code name when `e` is not NULL (and frees it).
+// `context` (a file name, "forward") prefixes the message when not empty.
+void check(ti_error_t *e, const std::string &context = "");
+
+struct ModelDeleter { void operator()(ti_model_t *m) const { ti_model_free(m); } };
+struct TensorDeleter { void operator()(ti_tensor_t *t) const { ti_tensor_free(t); } };
+struct OutputsDeleter { void operator()(ti_outputs_t *o) const { ti_outputs_free(o); } };
+using ModelPtr = std::unique_ptr<ti_model_t, ModelDeleter>;
+using TensorPtr = std::unique_ptr<ti_tensor_t, TensorDeleter>;
+using OutputsPtr = std::unique_ptr<ti_outputs_t, OutputsDeleter>;
+
+// Loads `path` onto `device` ("" = the library's default).
+ModelPtr load_model(const std::string &path, const std::string &device);
+
+// An input read from a .npy file: INPUT is "FILE.npy" (positional) or "NAME=FILE.npy" (named; a
+// NAME has no '/', so "./a=b.npy" is the file a=b.npy).
+struct Input {
+  std::string name;  // empty when positional
+  std::string path;
+  ti_dtype_t dtype = TI_DTYPE_FLOAT32;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> data;
+};
+Input read_input(const std::string &spec);
+TensorPtr make_tensor(const Input &in);
+
+// The inputs of one call: all named or all positional (a usage error otherwise).
+struct Inputs {
+  std::vector<Input> items;
+  bool named() const { return !items.empty() && !items[0].name.empty(); }
+};
+Inputs read_inputs(const std::string &command, const std::vector<std::string> &specs);
+
+// Command-line scanning: options may be given as "--opt VALUE" or "--opt=VALUE"; "--" ends
+// the options.
+class Args {
+ public:
+  Args(const std::string &command, int argc, char **argv) : command_(command), argc_(argc), argv_(argv) {}
+  bool next();                              // advances; false at the end
+  const std::string &arg() const { return arg_; }
+  bool positional() const { return positional_; }
+  bool is(const char *name) const;          // the current argument is option `name` (with or without =VALUE)
+  bool flag(const char *name) const;        // as is(), for an option without a value
+  std::string value();                      // the option's value (a usage error if missing)
+  int int_value(int min);                   // value() as an integer >= min
+  double double_value(double min_exclusive);
+  [[noreturn]] void unknown() const;
+
+ private:
+  std::string command_;
+  int argc_;
+  char **argv_;
+  int i_ = 0;
+  bool options_done_ = false, positional_ = false;
+  std::string arg_, inline_value_;
+  bool has_inline_ = false;
+};
+
+// "[2, 3]"
+std::string shape_text(const int64_t *shape, size_t ndim);
+
+int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+}  // namespace cli
+
+#endif
