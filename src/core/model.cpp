@@ -54,6 +54,7 @@ std::unique_ptr<Model> Model::load_file(const std::string& path, const LoadConfi
   if (sniffed.format == archive::Format::AotInductor) {
     return aotinductor::load(source, sniffed, &path, config);
   }
+  torchscript::check_archive(source, sniffed);
   return torchscript::load_file(path, config);
 }
 
@@ -64,6 +65,7 @@ std::unique_ptr<Model> Model::load_buffer(const void* data, size_t len, const Lo
   if (sniffed.format == archive::Format::AotInductor) {
     return aotinductor::load(source, sniffed, nullptr, config);
   }
+  torchscript::check_archive(source, sniffed);
   return torchscript::load_buffer(data, len, config);
 }
 

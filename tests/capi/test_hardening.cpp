@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
@@ -150,4 +151,53 @@ TEST_F(CapiTest, LoadingAFifoFailsInsteadOfBlocking) {
   EXPECT_EQ(m, nullptr);
   unlink(path.c_str());
   EXPECT_TRUE(Fails(ti_model_load("/tmp", nullptr, &m), TI_ERR_MODEL_FORMAT, "is a directory"));
+}
+
+namespace {
+
+// The first central-directory header of a ZIP archive (signature PK\1\2), or npos.
+size_t first_central_header(const std::vector<char>& bytes) {
+  const char sig[] = {'P', 'K', 1, 2};
+  auto it = std::search(bytes.begin(), bytes.end(), sig, sig + 4);
+  return it == bytes.end() ? std::string::npos : static_cast<size_t>(it - bytes.begin());
+}
+
+void put_u32(std::vector<char>& bytes, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) bytes[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+}  // namespace
+
+TEST_F(CapiTest, ArchivesAreCheckedBeforeLibTorchReadsThem) {
+  const auto good = read_file(model_path("mlp.pt"));
+  ti_model_t* m = nullptr;
+
+  // Truncated: no central directory any more.
+  std::vector<char> truncated(good.begin(), good.begin() + static_cast<long>(good.size() / 2));
+  EXPECT_TRUE(Fails(ti_model_load_buffer(truncated.data(), truncated.size(), nullptr, &m), TI_ERR_MODEL_FORMAT,
+                    "not a ZIP archive"));
+  EXPECT_EQ(m, nullptr);
+
+  // A stored entry that claims to be 2 GiB when uncompressed (LibTorch would allocate that).
+  auto huge = good;
+  const size_t central = first_central_header(huge);
+  ASSERT_NE(central, std::string::npos);
+  put_u32(huge, central + 24, 0x7fffffffu);
+  EXPECT_TRUE(Fails(ti_model_load_buffer(huge.data(), huge.size(), nullptr, &m), TI_ERR_MODEL_FORMAT,
+                    "inconsistent sizes"));
+
+  // An unknown compression method.
+  auto method = good;
+  method[central + 10] = 12;  // bzip2
+  EXPECT_TRUE(Fails(ti_model_load_buffer(method.data(), method.size(), nullptr, &m), TI_ERR_MODEL_FORMAT,
+                    "compression method 12"));
+
+  // Written by a newer PyTorch: refused by our own check of the version record.
+  EXPECT_TRUE(Fails(ti_model_load(model_path("newer.pt").c_str(), nullptr, &m), TI_ERR_MODEL_FORMAT,
+                    "file format version is 999"));
+  EXPECT_EQ(m, nullptr);
+
+  // The untouched archive still loads.
+  ASSERT_TRUE(Ok(ti_model_load_buffer(good.data(), good.size(), nullptr, &m)));
+  ti_model_free(m);
 }

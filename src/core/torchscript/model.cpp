@@ -5,6 +5,7 @@
 #include "core/tensor.h"
 
 #include <caffe2/serialize/read_adapter_interface.h>
+#include <caffe2/serialize/versions.h>
 #include <torch/csrc/jit/api/method.h>
 #include <torch/csrc/jit/api/module.h>
 #include <torch/csrc/jit/ir/alias_analysis.h>
@@ -184,6 +185,60 @@ std::unique_ptr<Model> finish_load(torch::jit::Module module, const c10::Device&
 }
 
 }  // namespace
+
+void check_archive(const archive::ByteSource& source, const archive::Sniffed& sniffed) {
+  if (sniffed.entries.empty()) {
+    // Not a well-formed ZIP archive. LibTorch 2.x also reads flatbuffer modules ("PTMF" at
+    // offset 4); anything else would only fail inside LibTorch's reader, which leaks then.
+    char head[8] = {};
+    if (source.reader()(0, head, sizeof head) == sizeof head && std::memcmp(head + 4, "PTMF", 4) == 0) return;
+    fail(ErrorKind::ModelFormat, "not a model: not a ZIP archive (truncated, or not written by "
+                                 "torch.jit.save / torch.export)");
+  }
+  std::string version_text;
+  bool have_version = false;
+  for (const auto& e : sniffed.entries) {
+    const bool fits = e.local_offset <= source.size() && e.compressed_size <= source.size() - e.local_offset;
+    if (!fits) fail(ErrorKind::ModelFormat, "archive entry '" + e.name + "' extends past the end of the file");
+    if (e.method == 0 && e.compressed_size != e.uncompressed_size) {
+      fail(ErrorKind::ModelFormat, "archive entry '" + e.name + "' is stored with inconsistent sizes");
+    }
+    // Deflate expands at most 1032:1; LibTorch allocates the declared size up front.
+    if (e.method == 8 && e.uncompressed_size / 1032 > e.compressed_size + 1024) {
+      fail(ErrorKind::ModelFormat, "archive entry '" + e.name + "' declares an impossible size");
+    }
+    if (e.method != 0 && e.method != 8) {
+      fail(ErrorKind::ModelFormat, "archive entry '" + e.name + "' uses compression method " +
+                                       std::to_string(e.method) + ", which LibTorch does not read");
+    }
+    const size_t slash = e.name.find('/');
+    const bool version_record = slash != std::string::npos &&
+                                (e.name.compare(slash, std::string::npos, "/version") == 0 ||
+                                 e.name.compare(slash, std::string::npos, "/.data/version") == 0);
+    if (version_record && !have_version) {
+      have_version = archive::read_stored_entry(source.reader(), source.size(), e, 64, version_text);
+    }
+  }
+  if (!have_version) return;  // missing or compressed: LibTorch's own check applies
+  uint64_t version = 0;
+  size_t i = 0;
+  while (i < version_text.size() && version_text[i] >= '0' && version_text[i] <= '9' && version < (1u << 30)) {
+    version = version * 10 + static_cast<uint64_t>(version_text[i++] - '0');
+  }
+  while (i < version_text.size() && (version_text[i] == '\n' || version_text[i] == '\r' || version_text[i] == ' ')) ++i;
+  if (i == 0 || i != version_text.size()) {
+    fail(ErrorKind::ModelFormat, "the archive's version record is not a number");
+  }
+  if (version < caffe2::serialize::kMinSupportedFileFormatVersion ||
+      version > caffe2::serialize::kMaxSupportedFileFormatVersion) {
+    fail(ErrorKind::ModelFormat,
+         "the archive's file format version is " + std::to_string(version) + "; this LibTorch reads versions " +
+             std::to_string(caffe2::serialize::kMinSupportedFileFormatVersion) + " to " +
+             std::to_string(caffe2::serialize::kMaxSupportedFileFormatVersion) +
+             (version > caffe2::serialize::kMaxSupportedFileFormatVersion
+                  ? " (it was written by a newer PyTorch)" : ""));
+  }
+}
 
 std::unique_ptr<Model> load_file(const std::string& path, const LoadConfig& config) {
   const c10::Device device = resolve_device(config.device);
