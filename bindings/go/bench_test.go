@@ -1,6 +1,7 @@
 package torchinfer_test
 
 import (
+	"context"
 	"reflect"
 	"slices"
 	"testing"
@@ -91,6 +92,52 @@ func BenchmarkGoVsC(b *testing.B) {
 	b.ReportMetric(median(goNs), "go-ns/call")
 	b.ReportMetric(median(cNs), "c-ns/call")
 	b.ReportMetric(median(diff), "overhead-ns/call")
+}
+
+// BenchmarkContext measures what a context costs per call on mlp.pt, in
+// interleaved blocks as BenchmarkGoVsC: Predict, PredictContext with
+// context.Background() (the plain path) and PredictContext with a live
+// deadline (run options, their timeout, a context.AfterFunc, and the
+// library's per-operator check):
+//
+//	go test -run '^$' -bench Context -benchtime 20000x -count 5 .
+func BenchmarkContext(b *testing.B) {
+	m, x := benchSetup(b)
+	dst := make([]float32, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	calls := []func() (*torchinfer.Outputs, error){
+		func() (*torchinfer.Outputs, error) { return m.Predict(x) },
+		func() (*torchinfer.Outputs, error) { return m.PredictContext(context.Background(), x) },
+		func() (*torchinfer.Outputs, error) { return m.PredictContext(ctx, x) },
+	}
+	const block = 200
+	ns := make([][]float64, len(calls))
+	b.ResetTimer()
+	for done := 0; done < b.N; done += block {
+		for k, call := range calls {
+			start := time.Now()
+			for i := 0; i < block; i++ {
+				out, err := call()
+				if err != nil {
+					b.Fatal(err)
+				}
+				y, err := out.Get(0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := torchinfer.CopyTo(y, dst); err != nil {
+					b.Fatal(err)
+				}
+				y.Close()
+				out.Close()
+			}
+			ns[k] = append(ns[k], float64(time.Since(start).Nanoseconds())/block)
+		}
+	}
+	b.ReportMetric(median(ns[0]), "predict-ns/call")
+	b.ReportMetric(median(ns[1]), "background-ns/call")
+	b.ReportMetric(median(ns[2]), "deadline-ns/call")
 }
 
 func median(v []float64) float64 {

@@ -2,6 +2,7 @@ package torchinfer_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	torchinfer "github.com/torchinfer/libtorchinfer/bindings/go"
 )
@@ -126,6 +128,8 @@ func TestLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := modelPath(t, "faulty.pt")
+	live, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
 	cycle := func(i int) {
 		var m *torchinfer.Model
 		var err error
@@ -157,6 +161,15 @@ func TestLeak(t *testing.T) {
 			t.Fatalf("cycle %d: %v", i, err)
 		}
 		if _, err := m.Predict(good, bad); !errors.Is(err, torchinfer.ErrInvalidArgument) {
+			t.Fatalf("cycle %d: %v", i, err)
+		}
+		// With run options: one that completes, one the library stops at once.
+		if out, err := m.PredictContext(live, good); err != nil {
+			t.Fatalf("cycle %d: %v", i, err)
+		} else {
+			out.Close()
+		}
+		if _, err := m.RunMethodContext(live, "forward", bad); !errors.Is(err, torchinfer.ErrRuntime) {
 			t.Fatalf("cycle %d: %v", i, err)
 		}
 		if _, err := torchinfer.NewTensor([]float32{1}, 2); !errors.Is(err, torchinfer.ErrInvalidArgument) {

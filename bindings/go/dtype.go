@@ -49,8 +49,10 @@ func ParseDType(s string) (DType, bool) {
 }
 
 // Element is the set of Go types that map one to one onto a DType.
-// float16 and bfloat16 tensors hold raw uint16 bit patterns: see
-// NewFloat16Tensor, NewBFloat16Tensor and Raw16.
+// float16 and bfloat16 tensors hold raw uint16 bit patterns instead: make
+// them with NewFloat16Tensor or NewBFloat16Tensor, and read them with
+// Float16Bits, BFloat16Bits, or CopyTo and Values with T = uint16 (see
+// CopyElement).
 type Element interface {
 	float32 | float64 | int8 | uint8 | int16 | int32 | int64 | bool
 }

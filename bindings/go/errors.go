@@ -6,27 +6,33 @@ package torchinfer
 // The Code constants below are written out so that documentation shows their values.
 _Static_assert(TI_OK == 0 && TI_ERR_INVALID_ARGUMENT == 1 && TI_ERR_NOT_FOUND == 2 &&
                TI_ERR_MODEL_FORMAT == 3 && TI_ERR_RUNTIME == 4 && TI_ERR_OUT_OF_MEMORY == 5 &&
-               TI_ERR_DEVICE == 6 && TI_ERR_UNSUPPORTED == 7 && TI_ERR_INTERNAL == 8,
+               TI_ERR_DEVICE == 6 && TI_ERR_UNSUPPORTED == 7 && TI_ERR_INTERNAL == 8 &&
+               TI_ERR_CANCELLED == 9 && TI_ERR_DEADLINE_EXCEEDED == 10,
                "ti_code_t values changed: update errors.go");
 */
 import "C"
 
-import "strconv"
+import (
+	"context"
+	"strconv"
+)
 
 // Code is a libtorchinfer error code (ti_code_t).
 type Code int
 
 // The error codes of torchinfer.h. New codes may be added at the end.
 const (
-	CodeOK              Code = 0 // TI_OK: never carried by an error
-	CodeInvalidArgument Code = 1 // TI_ERR_INVALID_ARGUMENT: bad counts, names, sizes, shapes; use after Close
-	CodeNotFound        Code = 2 // TI_ERR_NOT_FOUND: missing file, method or output name
-	CodeModelFormat     Code = 3 // TI_ERR_MODEL_FORMAT: not a TorchScript archive this LibTorch can load
-	CodeRuntime         Code = 4 // TI_ERR_RUNTIME: raised while the model ran; the model stays usable
-	CodeOutOfMemory     Code = 5 // TI_ERR_OUT_OF_MEMORY: an allocation failed; the model stays usable
-	CodeDevice          Code = 6 // TI_ERR_DEVICE: the requested device is not present
-	CodeUnsupported     Code = 7 // TI_ERR_UNSUPPORTED: a value the C API cannot represent (e.g. a string result)
-	CodeInternal        Code = 8 // TI_ERR_INTERNAL: a bug in libtorchinfer
+	CodeOK               Code = 0  // TI_OK: never carried by an error
+	CodeInvalidArgument  Code = 1  // TI_ERR_INVALID_ARGUMENT: bad counts, names, sizes, shapes; use after Close
+	CodeNotFound         Code = 2  // TI_ERR_NOT_FOUND: missing file, method or output name
+	CodeModelFormat      Code = 3  // TI_ERR_MODEL_FORMAT: not a model this LibTorch can load (TorchScript or .pt2)
+	CodeRuntime          Code = 4  // TI_ERR_RUNTIME: raised while the model ran; the model stays usable
+	CodeOutOfMemory      Code = 5  // TI_ERR_OUT_OF_MEMORY: an allocation failed; the model stays usable
+	CodeDevice           Code = 6  // TI_ERR_DEVICE: the requested device is not present
+	CodeUnsupported      Code = 7  // TI_ERR_UNSUPPORTED: a value the C API cannot represent (e.g. a string result)
+	CodeInternal         Code = 8  // TI_ERR_INTERNAL: a bug in libtorchinfer
+	CodeCancelled        Code = 9  // TI_ERR_CANCELLED: the call's context was cancelled; the model stays usable
+	CodeDeadlineExceeded Code = 10 // TI_ERR_DEADLINE_EXCEEDED: the call ran past its context's deadline; the model stays usable
 )
 
 // String is the code's C name, e.g. "TI_ERR_NOT_FOUND" ("TI_ERR_UNKNOWN(n)" out of range).
@@ -47,7 +53,8 @@ type Error struct {
 	Code    Code
 	Message string
 
-	closed bool // use after Close: matches ErrClosed
+	closed bool  // use after Close: matches ErrClosed
+	cause  error // for a call its context stopped: context.Cause(ctx), returned by Unwrap
 }
 
 func (e *Error) Error() string {
@@ -59,8 +66,17 @@ func (e *Error) Error() string {
 
 // Is makes errors.Is(err, ErrNotFound) true for every *Error with code
 // CodeNotFound, and likewise for the other sentinels. ErrClosed matches only
-// use-after-Close errors (which also match ErrInvalidArgument).
+// use-after-Close errors (which also match ErrInvalidArgument). An error with
+// code CodeCancelled also matches context.Canceled, and one with code
+// CodeDeadlineExceeded matches context.DeadlineExceeded, so code written for
+// context-aware APIs needs no torchinfer-specific check.
 func (e *Error) Is(target error) bool {
+	switch target {
+	case context.Canceled:
+		return e.Code == CodeCancelled
+	case context.DeadlineExceeded:
+		return e.Code == CodeDeadlineExceeded
+	}
 	t, ok := target.(*Error)
 	if !ok {
 		return false
@@ -70,6 +86,11 @@ func (e *Error) Is(target error) bool {
 	}
 	return t.Message == "" && !t.closed && t.Code == e.Code
 }
+
+// Unwrap returns, for an error of a call that its context stopped, the
+// context's cause (context.Cause: ctx.Err(), or the error given to the
+// context's CancelCauseFunc), so errors.Is(err, cause) holds; nil otherwise.
+func (e *Error) Unwrap() error { return e.cause }
 
 // Sentinels for errors.Is, one per code.
 var (
@@ -81,6 +102,13 @@ var (
 	ErrDevice          = &Error{Code: CodeDevice}
 	ErrUnsupported     = &Error{Code: CodeUnsupported}
 	ErrInternal        = &Error{Code: CodeInternal}
+
+	// ErrCancelled matches errors of calls stopped because their context was
+	// cancelled (they also match context.Canceled).
+	ErrCancelled = &Error{Code: CodeCancelled}
+	// ErrDeadlineExceeded matches errors of calls stopped because their
+	// context's deadline passed (they also match context.DeadlineExceeded).
+	ErrDeadlineExceeded = &Error{Code: CodeDeadlineExceeded}
 
 	// ErrClosed matches errors returned by a Model, Tensor or Outputs used
 	// after Close. Such errors have code CodeInvalidArgument.

@@ -1,6 +1,7 @@
 package torchinfer_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -39,7 +40,7 @@ func wantCode(t *testing.T, what string, err error, sentinel *torchinfer.Error, 
 var allSentinels = []*torchinfer.Error{
 	torchinfer.ErrInvalidArgument, torchinfer.ErrNotFound, torchinfer.ErrModelFormat,
 	torchinfer.ErrRuntime, torchinfer.ErrOutOfMemory, torchinfer.ErrDevice,
-	torchinfer.ErrUnsupported, torchinfer.ErrInternal,
+	torchinfer.ErrUnsupported, torchinfer.ErrInternal, torchinfer.ErrCancelled, torchinfer.ErrDeadlineExceeded,
 }
 
 func predictErr(m *torchinfer.Model, method string, inputs ...*torchinfer.Tensor) error {
@@ -170,5 +171,32 @@ func TestErrorType(t *testing.T) {
 	wrapped := errors.Join(errors.New("context"), e)
 	if !errors.Is(wrapped, torchinfer.ErrNotFound) {
 		t.Error("wrapped error does not match its sentinel")
+	}
+}
+
+// The two stop codes: their C names, and their match with the context package's errors.
+func TestStopCodes(t *testing.T) {
+	for _, c := range []struct {
+		code     torchinfer.Code
+		name     string
+		sentinel *torchinfer.Error
+		ctxErr   error
+		other    error
+	}{
+		{torchinfer.CodeCancelled, "TI_ERR_CANCELLED", torchinfer.ErrCancelled, context.Canceled, context.DeadlineExceeded},
+		{torchinfer.CodeDeadlineExceeded, "TI_ERR_DEADLINE_EXCEEDED", torchinfer.ErrDeadlineExceeded, context.DeadlineExceeded, context.Canceled},
+	} {
+		if c.code.String() != c.name {
+			t.Errorf("Code(%d).String() = %q, want %q", int(c.code), c.code.String(), c.name)
+		}
+		e := &torchinfer.Error{Code: c.code, Message: "stopped after 1 ms"}
+		if !errors.Is(e, c.sentinel) || !errors.Is(e, c.ctxErr) || errors.Is(e, c.other) || errors.Unwrap(e) != nil {
+			t.Errorf("%s: matches %v %v %v, unwraps to %v", c.name, errors.Is(e, c.sentinel), errors.Is(e, c.ctxErr), errors.Is(e, c.other), errors.Unwrap(e))
+		}
+	}
+	for _, other := range []*torchinfer.Error{torchinfer.ErrRuntime, torchinfer.ErrInternal, torchinfer.ErrClosed} {
+		if errors.Is(other, context.Canceled) || errors.Is(other, context.DeadlineExceeded) {
+			t.Errorf("%v matches a context error", other)
+		}
 	}
 }

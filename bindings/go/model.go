@@ -1,35 +1,41 @@
 package torchinfer
 
 /*
-#cgo noescape ti_model_predict
-#cgo nocallback ti_model_predict
-#cgo noescape ti_model_run_method
-#cgo nocallback ti_model_run_method
+#cgo noescape ti_model_run
+#cgo nocallback ti_model_run
 #cgo noescape ti_model_load
 #cgo nocallback ti_model_load
 #cgo noescape ti_model_load_buffer
 #cgo nocallback ti_model_load_buffer
 #cgo noescape gti_run_named
 #cgo nocallback gti_run_named
+#cgo nocallback ti_run_options_create
+#cgo nocallback ti_run_options_free
+#cgo nocallback ti_run_options_set_timeout_us
+#cgo nocallback ti_run_options_cancel
 #include <stdlib.h>
 #include "torchinfer.h"
 
-// names_buf holds n NUL-terminated names at the given offsets: the pointer
-// array is built on the C side, as Go may not pass memory holding Go pointers.
-// method NULL runs forward (ti_model_predict_named), otherwise
-// ti_model_run_method_named.
+// ti_model_run with named inputs. names_buf holds n NUL-terminated names at
+// the given offsets: the pointer array is built on the C side, as Go may not
+// pass memory holding Go pointers. *oom is set when that array cannot be
+// allocated (the model is then not called).
 static ti_error_t *gti_run_named(ti_model_t *m, const char *method, const char *names_buf,
                                  const size_t *offsets, const ti_tensor_t *const *inputs, size_t n,
-                                 ti_outputs_t **out) {
+                                 const ti_run_options_t *opts, ti_outputs_t **out, int *oom) {
   const char *small[16];
   const char **names = small;
+  *oom = 0;
   if (n > 16) {
     names = (const char **)malloc(n * sizeof(*names));
-    if (names == NULL) return ti_model_predict_named(m, NULL, inputs, n, out);
+    if (names == NULL) {
+      *oom = 1;
+      *out = NULL;
+      return NULL;
+    }
   }
   for (size_t i = 0; i < n; i++) names[i] = names_buf + offsets[i];
-  ti_error_t *e = method == NULL ? ti_model_predict_named(m, names, inputs, n, out)
-                                 : ti_model_run_method_named(m, method, names, inputs, n, out);
+  ti_error_t *e = ti_model_run(m, method, names, inputs, n, opts, out);
   if (names != small) free(names);
   return e;
 }
@@ -37,23 +43,27 @@ static ti_error_t *gti_run_named(ti_model_t *m, const char *method, const char *
 import "C"
 
 import (
+	"context"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 )
 
 // Model is a loaded TorchScript module or AOTInductor package (see Format).
-// Any number of goroutines may call its
-// methods at the same time. Close it when done.
+// Any number of goroutines may call its methods at the same time. Close it
+// when done.
 type Model struct {
-	ptr     *C.ti_model_t
-	ref     ref
-	cleanup runtime.Cleanup
-	device  string
-	format  string
-	inputs  []string
-	methods []string
+	ptr        *C.ti_model_t
+	ref        ref
+	cleanup    runtime.Cleanup
+	device     string
+	format     string
+	inputs     []string
+	inputTypes []string
+	methods    []string
 }
 
 // Option configures Load and LoadBytes.
@@ -65,7 +75,8 @@ type loadConfig struct {
 
 // WithDevice loads the model onto "cpu" (the default), "cuda" (the current
 // CUDA device) or "cuda:N". A device that is not present fails the load with
-// an error matching ErrDevice; there is no fallback to the CPU.
+// an error matching ErrDevice; there is no fallback to the CPU. A device
+// string with a NUL byte fails the load with ErrInvalidArgument.
 func WithDevice(device string) Option {
 	return func(c *loadConfig) { c.device = device }
 }
@@ -73,7 +84,8 @@ func WithDevice(device string) Option {
 // Load loads a TorchScript archive (torch.jit.save) or an AOTInductor .pt2
 // package from a file; Format says which. The model is in eval mode. Errors
 // match ErrNotFound (no such file), ErrModelFormat (not a loadable archive),
-// ErrDevice, ErrInvalidArgument or ErrOutOfMemory.
+// ErrDevice, ErrInvalidArgument (among others: a path with a NUL byte) or
+// ErrOutOfMemory.
 func Load(path string, opts ...Option) (*Model, error) {
 	cpath, err := cString(path, "Load: path")
 	if err != nil {
@@ -86,9 +98,9 @@ func Load(path string, opts ...Option) (*Model, error) {
 	})
 }
 
-// LoadBytes loads a TorchScript archive from memory. data is copied by the
-// library and may be reused as soon as LoadBytes returns. Errors as Load,
-// without ErrNotFound.
+// LoadBytes loads a TorchScript archive or .pt2 package from memory. data is
+// copied by the library and may be reused as soon as LoadBytes returns.
+// Errors as Load, without ErrNotFound.
 func LoadBytes(data []byte, opts ...Option) (*Model, error) {
 	return load(opts, func(o *C.ti_load_options_t, out **C.ti_model_t) *C.ti_error_t {
 		e := C.ti_model_load_buffer(unsafe.Pointer(unsafe.SliceData(data)), C.size_t(len(data)), o, out)
@@ -104,15 +116,15 @@ func load(opts []Option, do func(*C.ti_load_options_t, **C.ti_model_t) *C.ti_err
 	}
 	var copts *C.ti_load_options_t
 	if cfg.device != "" {
+		cdev, err := cString(cfg.device, "WithDevice: device")
+		if err != nil {
+			return nil, err
+		}
 		copts = C.ti_load_options_create()
 		if copts == nil {
 			return nil, &Error{Code: CodeOutOfMemory, Message: "ti_load_options_create failed"}
 		}
 		defer C.ti_load_options_free(copts)
-		cdev, err := cString(cfg.device, "WithDevice")
-		if err != nil {
-			return nil, err
-		}
 		err = toError(C.ti_load_options_set_device(copts, (*C.char)(unsafe.Pointer(&cdev[0]))))
 		runtime.KeepAlive(cdev)
 		if err != nil {
@@ -126,6 +138,7 @@ func load(opts []Option, do func(*C.ti_load_options_t, **C.ti_model_t) *C.ti_err
 	m := &Model{ptr: p, device: C.GoString(C.ti_model_device(p)), format: C.GoString(C.ti_model_format(p))}
 	for i, n := 0, int(C.ti_model_input_count(p)); i < n; i++ {
 		m.inputs = append(m.inputs, C.GoString(C.ti_model_input_name(p, C.size_t(i))))
+		m.inputTypes = append(m.inputTypes, C.GoString(C.ti_model_input_type(p, C.size_t(i))))
 	}
 	for i, n := 0, int(C.ti_model_method_count(p)); i < n; i++ {
 		m.methods = append(m.methods, C.GoString(C.ti_model_method_name(p, C.size_t(i))))
@@ -139,7 +152,8 @@ func freeModel(p *C.ti_model_t) { C.ti_model_free(p) }
 // Close frees the model. It is idempotent and safe to call while other
 // goroutines are predicting: those calls finish normally, the memory is freed
 // when the last one returns, and later calls fail with ErrClosed. Tensors
-// and Outputs obtained from the model stay valid. It always returns nil.
+// and Outputs obtained from the model stay valid. It always returns nil, also
+// for a nil *Model.
 func (m *Model) Close() error {
 	if m == nil {
 		return nil
@@ -162,19 +176,317 @@ func (m *Model) release() {
 	}
 }
 
+// The accessors below answer from what Load read: they keep answering after
+// Close, and return nil or "" for a nil *Model.
+
 // Inputs are the names of forward's arguments (without self), in order.
-func (m *Model) Inputs() []string { return append([]string(nil), m.inputs...) }
+func (m *Model) Inputs() []string {
+	if m == nil {
+		return nil
+	}
+	return append([]string(nil), m.inputs...)
+}
+
+// InputTypes are the declared types of forward's arguments, in the order of
+// Inputs, for display: TorchScript annotations ("Tensor", "Optional[Tensor]",
+// "int"), or for a .pt2 input its dtype and sizes with dynamic sizes as
+// symbols ("Tensor(float32, [s0, 8])").
+func (m *Model) InputTypes() []string {
+	if m == nil {
+		return nil
+	}
+	return append([]string(nil), m.inputTypes...)
+}
 
 // Methods are the names of the methods RunMethod can call, sorted ("forward" included).
-func (m *Model) Methods() []string { return append([]string(nil), m.methods...) }
+func (m *Model) Methods() []string {
+	if m == nil {
+		return nil
+	}
+	return append([]string(nil), m.methods...)
+}
 
 // Device is where the model lives, "cpu" or "cuda:N".
-func (m *Model) Device() string { return m.device }
+func (m *Model) Device() string {
+	if m == nil {
+		return ""
+	}
+	return m.device
+}
 
 // Format is what was loaded: "torchscript" (a torch.jit.save archive) or
-// "aotinductor" (an AOTInductor .pt2 package). Like Device, it is read at
-// load time and stays available after Close.
-func (m *Model) Format() string { return m.format }
+// "aotinductor" (an AOTInductor .pt2 package).
+func (m *Model) Format() string {
+	if m == nil {
+		return ""
+	}
+	return m.format
+}
+
+// Predict runs forward with positional inputs in the order of Inputs();
+// trailing arguments with defaults may be left out. An argument declared
+// int, float or bool takes a one-element tensor (see Scalar). The library
+// does not modify the inputs, but a model that modifies an argument in place
+// does (no defensive copy is made; see the package documentation). Errors
+// match ErrInvalidArgument (wrong count or kind of input, a nil input),
+// ErrRuntime (raised by the model; it stays usable), ErrOutOfMemory,
+// ErrUnsupported (a result that is not tensors/numbers), ErrDevice, ErrClosed
+// (the model or an input is closed).
+func (m *Model) Predict(inputs ...*Tensor) (*Outputs, error) {
+	return m.run(context.Background(), "Predict", nil, inputs)
+}
+
+// PredictContext is Predict bounded by ctx: see "Serving" in the package
+// documentation. When ctx is cancelled or its deadline passes during the
+// call, the call stops early and its error matches ErrCancelled and
+// context.Canceled, or ErrDeadlineExceeded and context.DeadlineExceeded; a
+// ctx that is already done fails at once. A ctx that can never be done
+// (context.Background()) costs nothing over Predict.
+func (m *Model) PredictContext(ctx context.Context, inputs ...*Tensor) (*Outputs, error) {
+	return m.run(ctx, "PredictContext", nil, inputs)
+}
+
+// PredictNamed runs forward with inputs matched to its argument names, in any
+// order; arguments with defaults may be omitted. Unknown or missing names give
+// an error matching ErrInvalidArgument that lists the valid names, as does a
+// name with a NUL byte; otherwise errors as Predict.
+func (m *Model) PredictNamed(inputs map[string]*Tensor) (*Outputs, error) {
+	return m.runNamed(context.Background(), "PredictNamed", nil, inputs)
+}
+
+// PredictNamedContext is PredictNamed bounded by ctx, as PredictContext.
+func (m *Model) PredictNamedContext(ctx context.Context, inputs map[string]*Tensor) (*Outputs, error) {
+	return m.runNamed(ctx, "PredictNamedContext", nil, inputs)
+}
+
+// RunMethod runs another method of the model (one exported with
+// @torch.jit.export, or "forward") with positional inputs. Errors as Predict,
+// plus ErrNotFound when the model has no such method (ErrInvalidArgument for
+// a name with a NUL byte).
+func (m *Model) RunMethod(method string, inputs ...*Tensor) (*Outputs, error) {
+	return m.run(context.Background(), "RunMethod", &method, inputs)
+}
+
+// RunMethodContext is RunMethod bounded by ctx, as PredictContext.
+func (m *Model) RunMethodContext(ctx context.Context, method string, inputs ...*Tensor) (*Outputs, error) {
+	return m.run(ctx, "RunMethodContext", &method, inputs)
+}
+
+// RunMethodNamed runs another method of the model (or "forward") with inputs
+// matched to that method's argument names, in any order; arguments with
+// defaults may be omitted. Errors as PredictNamed, plus ErrNotFound when the
+// model has no such method.
+func (m *Model) RunMethodNamed(method string, inputs map[string]*Tensor) (*Outputs, error) {
+	return m.runNamed(context.Background(), "RunMethodNamed", &method, inputs)
+}
+
+// RunMethodNamedContext is RunMethodNamed bounded by ctx, as PredictContext.
+func (m *Model) RunMethodNamedContext(ctx context.Context, method string, inputs map[string]*Tensor) (*Outputs, error) {
+	return m.runNamed(ctx, "RunMethodNamedContext", &method, inputs)
+}
+
+// run is every positional call: method nil runs forward; what names the
+// public method in argument errors. The checks go in the order of the
+// package documentation: closed model, arguments, inputs, ctx.
+func (m *Model) run(ctx context.Context, what string, method *string, inputs []*Tensor) (*Outputs, error) {
+	if !m.acquire() {
+		return nil, closedError("model")
+	}
+	defer m.release()
+	if ctx == nil {
+		return nil, argError(what + ": nil context")
+	}
+	var cmethod []byte
+	if method != nil {
+		var err error
+		if cmethod, err = cString(*method, what+": method name"); err != nil {
+			return nil, err
+		}
+	}
+	return m.invoke(ctx, cmethod, nil, nil, inputs)
+}
+
+// runNamed is every named call, as run.
+func (m *Model) runNamed(ctx context.Context, what string, method *string, inputs map[string]*Tensor) (*Outputs, error) {
+	if !m.acquire() {
+		return nil, closedError("model")
+	}
+	defer m.release()
+	if ctx == nil {
+		return nil, argError(what + ": nil context")
+	}
+	var cmethod []byte
+	if method != nil {
+		var err error
+		if cmethod, err = cString(*method, what+": method name"); err != nil {
+			return nil, err
+		}
+	}
+	names := make([]string, 0, len(inputs))
+	size := 0
+	for k := range inputs {
+		if strings.IndexByte(k, 0) >= 0 {
+			return nil, argError(what + ": input name " + strconv.Quote(k) + " contains a NUL byte")
+		}
+		names = append(names, k)
+		size += len(k) + 1
+	}
+	sort.Strings(names)
+	buf := make([]byte, 0, max(size, 1))
+	offsets := make([]C.size_t, len(names))
+	tensors := make([]*Tensor, len(names))
+	for i, k := range names {
+		if inputs[k] == nil {
+			return nil, argError(what + ": input " + strconv.Quote(k) + " is a nil *Tensor")
+		}
+		offsets[i] = C.size_t(len(buf))
+		buf = append(buf, k...)
+		buf = append(buf, 0)
+		tensors[i] = inputs[k]
+	}
+	return m.invoke(ctx, cmethod, buf, offsets, tensors)
+}
+
+// invoke makes the C call on the acquired model: method is NUL-terminated
+// (nil: forward); names, when not nil, holds the NUL-terminated input names
+// at offsets. It acquires the inputs for the call, and run options when ctx
+// can be done.
+func (m *Model) invoke(ctx context.Context, method, names []byte, offsets []C.size_t, inputs []*Tensor) (*Outputs, error) {
+	var small [8]*C.ti_tensor_t
+	ptrs := inputPtrs(&small, len(inputs))
+	if err := acquireInputs(ptrs, inputs); err != nil {
+		return nil, err
+	}
+	defer releaseInputs(inputs)
+
+	var opts *C.ti_run_options_t
+	if ctx.Done() != nil { // otherwise ctx is never done: no options, no watcher
+		w, err := watch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer w.stop()
+		opts = w.opts
+	}
+
+	var cmethod *C.char
+	if method != nil {
+		cmethod = (*C.char)(unsafe.Pointer(&method[0]))
+	}
+	var out *C.ti_outputs_t
+	var e *C.ti_error_t
+	if names == nil {
+		e = C.ti_model_run(m.ptr, cmethod, nil, unsafe.SliceData(ptrs), C.size_t(len(ptrs)), opts, &out)
+	} else {
+		var oom C.int
+		e = C.gti_run_named(m.ptr, cmethod, (*C.char)(unsafe.Pointer(unsafe.SliceData(names))),
+			unsafe.SliceData(offsets), unsafe.SliceData(ptrs), C.size_t(len(ptrs)), opts, &out, &oom)
+		if oom != 0 {
+			return nil, &Error{Code: CodeOutOfMemory, Message: "out of memory for the input names"}
+		}
+	}
+	runtime.KeepAlive(m)
+	runtime.KeepAlive(method)
+	runtime.KeepAlive(names)
+	runtime.KeepAlive(offsets)
+	runtime.KeepAlive(ptrs)
+	if e != nil {
+		err := toError(e)
+		if opts != nil {
+			err = stoppedByContext(ctx, err)
+		}
+		return nil, err
+	}
+	return newOutputs(out), nil
+}
+
+// watcher ties run options to a context for one call: it cancels the options
+// when ctx is done, and stop frees them once the callback can no longer run.
+type watcher struct {
+	opts   *C.ti_run_options_t
+	off    func() bool   // context.AfterFunc's stop
+	called chan struct{} // closed by the callback after it cancelled opts
+}
+
+// watch makes the run options of one call under ctx: its deadline becomes
+// the options' timeout, its cancellation their cancel switch. A ctx that is
+// already done fails without making anything.
+func watch(ctx context.Context) (*watcher, error) {
+	if ctx.Err() != nil {
+		return nil, contextError(ctx, "before the call started")
+	}
+	var us int64
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, contextError(ctx, "before the call started")
+		}
+		us = int64((left + time.Microsecond - 1) / time.Microsecond) // rounded up: 0 would mean no timeout
+	}
+	o := C.ti_run_options_create()
+	if o == nil {
+		return nil, &Error{Code: CodeOutOfMemory, Message: "ti_run_options_create failed"}
+	}
+	if us > 0 {
+		if err := toError(C.ti_run_options_set_timeout_us(o, C.int64_t(us))); err != nil {
+			C.ti_run_options_free(o)
+			return nil, err
+		}
+	}
+	w := &watcher{opts: o, called: make(chan struct{})}
+	w.off = context.AfterFunc(ctx, func() {
+		// A passed deadline is the options' own timeout, which fires within
+		// microseconds (the call started after us was measured) and says so
+		// in its message; anything else cancels.
+		if us == 0 || ctx.Err() != context.DeadlineExceeded {
+			C.ti_run_options_cancel(o)
+		}
+		close(w.called)
+	})
+	return w, nil
+}
+
+// stop ends the watch after the call: if the callback has started, it waits
+// for it, so that the options are not freed under ti_run_options_cancel.
+func (w *watcher) stop() {
+	if !w.off() {
+		<-w.called
+	}
+	C.ti_run_options_free(w.opts)
+}
+
+// contextError is the error of a call that ctx stopped before it started.
+func contextError(ctx context.Context, when string) error {
+	e := &Error{Code: CodeCancelled, cause: context.Cause(ctx)}
+	if ctx.Err() == context.DeadlineExceeded {
+		e.Code = CodeDeadlineExceeded
+	} else if ctx.Err() == nil { // a deadline passed whose timer has not fired yet
+		e.Code, e.cause = CodeDeadlineExceeded, context.DeadlineExceeded
+	}
+	e.Message = e.cause.Error() + " " + when
+	return e
+}
+
+// stoppedByContext fixes up the error of a call made with run options: when
+// the library stopped the call, its code follows ctx (the options are
+// cancelled when ctx is done, which for a deadline may happen before the
+// options' own timeout fires) and the error unwraps to ctx's cause.
+func stoppedByContext(ctx context.Context, err error) error {
+	e, ok := err.(*Error)
+	if !ok || (e.Code != CodeCancelled && e.Code != CodeDeadlineExceeded) {
+		return err
+	}
+	switch ctx.Err() {
+	case context.Canceled:
+		e.Code, e.cause = CodeCancelled, context.Cause(ctx)
+	case context.DeadlineExceeded:
+		e.Code, e.cause = CodeDeadlineExceeded, context.Cause(ctx)
+	default: // the options' timeout fired before ctx's timer
+		e.Code, e.cause = CodeDeadlineExceeded, context.DeadlineExceeded
+	}
+	e.Message = e.cause.Error() + " (" + e.Message + ")"
+	return e
+}
 
 // inputPtrs returns room for the C handles of n inputs: the caller's small
 // array when it fits (it then stays on the stack), a new slice otherwise.
@@ -192,9 +504,9 @@ func acquireInputs(ptrs []*C.ti_tensor_t, inputs []*Tensor) error {
 		if !t.acquire() {
 			releaseInputs(inputs[:i])
 			if t == nil {
-				return argError("input is a nil *Tensor")
+				return argError("input " + strconv.Itoa(i) + " is a nil *Tensor")
 			}
-			return closedError("input tensor")
+			return closedError("input tensor " + strconv.Itoa(i))
 		}
 		ptrs[i] = t.ptr
 	}
@@ -213,134 +525,12 @@ func newOutputs(p *C.ti_outputs_t) *Outputs {
 	return o
 }
 
-// Predict runs forward with positional inputs in the order of Inputs();
-// trailing arguments with defaults may be left out. An argument declared
-// int, float or bool takes a one-element tensor (see Scalar). The library
-// does not modify the inputs, but a model that modifies an argument in place
-// does (no defensive copy is made; see the package documentation). Errors match ErrInvalidArgument (wrong count or kind of input),
-// ErrRuntime (raised by the model; it stays usable), ErrOutOfMemory,
-// ErrUnsupported (a result that is not tensors/numbers), ErrDevice, ErrClosed.
-func (m *Model) Predict(inputs ...*Tensor) (*Outputs, error) {
-	if !m.acquire() {
-		return nil, closedError("model")
-	}
-	defer m.release()
-	var small [8]*C.ti_tensor_t
-	ptrs := inputPtrs(&small, len(inputs))
-	if err := acquireInputs(ptrs, inputs); err != nil {
-		return nil, err
-	}
-	var out *C.ti_outputs_t
-	e := C.ti_model_predict(m.ptr, unsafe.SliceData(ptrs), C.size_t(len(inputs)), &out)
-	releaseInputs(inputs)
-	runtime.KeepAlive(m)
-	if e != nil {
-		return nil, toError(e)
-	}
-	return newOutputs(out), nil
-}
-
-// PredictNamed runs forward with inputs matched to its argument names, in any
-// order; arguments with defaults may be omitted. Unknown or missing names give
-// an error matching ErrInvalidArgument that lists the valid names; otherwise
-// errors as Predict.
-func (m *Model) PredictNamed(inputs map[string]*Tensor) (*Outputs, error) {
-	return m.runNamed("PredictNamed", nil, inputs)
-}
-
-// runNamed runs method (a NUL-terminated name; nil for forward) with named
-// inputs. what names the public method in argument errors.
-func (m *Model) runNamed(what string, method []byte, inputs map[string]*Tensor) (*Outputs, error) {
-	if !m.acquire() {
-		return nil, closedError("model")
-	}
-	defer m.release()
-	names := make([]string, 0, len(inputs))
-	size := 0
-	for k := range inputs {
-		if strings.IndexByte(k, 0) >= 0 {
-			return nil, argError(what + ": input name contains a NUL byte")
-		}
-		names = append(names, k)
-		size += len(k) + 1
-	}
-	sort.Strings(names)
-	buf := make([]byte, 0, size)
-	offsets := make([]C.size_t, len(names))
-	tensors := make([]*Tensor, len(names))
-	for i, k := range names {
-		offsets[i] = C.size_t(len(buf))
-		buf = append(buf, k...)
-		buf = append(buf, 0)
-		tensors[i] = inputs[k]
-	}
-	var small [8]*C.ti_tensor_t
-	ptrs := inputPtrs(&small, len(tensors))
-	if err := acquireInputs(ptrs, tensors); err != nil {
-		return nil, err
-	}
-	var cmethod *C.char
-	if method != nil {
-		cmethod = (*C.char)(unsafe.Pointer(&method[0]))
-	}
-	var out *C.ti_outputs_t
-	e := C.gti_run_named(m.ptr, cmethod, (*C.char)(unsafe.Pointer(unsafe.SliceData(buf))),
-		unsafe.SliceData(offsets), unsafe.SliceData(ptrs), C.size_t(len(names)), &out)
-	releaseInputs(tensors)
-	runtime.KeepAlive(m)
-	runtime.KeepAlive(method)
-	runtime.KeepAlive(buf)
-	runtime.KeepAlive(offsets)
-	if e != nil {
-		return nil, toError(e)
-	}
-	return newOutputs(out), nil
-}
-
-// RunMethod runs another method of the model (one exported with
-// @torch.jit.export, or "forward") with positional inputs. Errors as Predict,
-// plus ErrNotFound when the model has no such method.
-func (m *Model) RunMethod(method string, inputs ...*Tensor) (*Outputs, error) {
-	if !m.acquire() {
-		return nil, closedError("model")
-	}
-	defer m.release()
-	cname, err := cString(method, "RunMethod: method name")
-	if err != nil {
-		return nil, err
-	}
-	var small [8]*C.ti_tensor_t
-	ptrs := inputPtrs(&small, len(inputs))
-	if err := acquireInputs(ptrs, inputs); err != nil {
-		return nil, err
-	}
-	var out *C.ti_outputs_t
-	e := C.ti_model_run_method(m.ptr, (*C.char)(unsafe.Pointer(&cname[0])), unsafe.SliceData(ptrs), C.size_t(len(inputs)), &out)
-	releaseInputs(inputs)
-	runtime.KeepAlive(m)
-	runtime.KeepAlive(cname)
-	if e != nil {
-		return nil, toError(e)
-	}
-	return newOutputs(out), nil
-}
-
-// RunMethodNamed runs another method of the model (or "forward") with inputs
-// matched to that method's argument names, in any order; arguments with
-// defaults may be omitted. Errors as PredictNamed, plus ErrNotFound when the
-// model has no such method.
-func (m *Model) RunMethodNamed(method string, inputs map[string]*Tensor) (*Outputs, error) {
-	cname, err := cString(method, "RunMethodNamed: method name")
-	if err != nil {
-		return nil, err
-	}
-	return m.runNamed("RunMethodNamed", cname, inputs)
-}
-
 // cString is s as a NUL-terminated byte slice, for C calls that only read it.
+// A NUL byte inside s would cut the string short in C: it is an error
+// matching ErrInvalidArgument.
 func cString(s, what string) ([]byte, error) {
 	if strings.IndexByte(s, 0) >= 0 {
-		return nil, argError(what + " contains a NUL byte")
+		return nil, argError(what + " " + strconv.Quote(s) + " contains a NUL byte")
 	}
 	return append([]byte(s), 0), nil
 }

@@ -35,6 +35,7 @@ import "C"
 
 import (
 	"runtime"
+	"strconv"
 	"unsafe"
 )
 
@@ -53,7 +54,7 @@ type Outputs struct {
 func freeOutputs(p *C.ti_outputs_t) { C.ti_outputs_free(p) }
 
 // Close frees the outputs. It is idempotent, safe to race with other uses and
-// always returns nil.
+// always returns nil, also for nil *Outputs.
 func (o *Outputs) Close() error {
 	if o == nil {
 		return nil
@@ -76,7 +77,7 @@ func (o *Outputs) release() {
 	}
 }
 
-// Len is the number of leaves (0 once closed).
+// Len is the number of leaves (0 for nil or closed Outputs).
 func (o *Outputs) Len() int {
 	if !o.acquire() {
 		return 0
@@ -87,7 +88,7 @@ func (o *Outputs) Len() int {
 	return n
 }
 
-// Name is the name of leaf i; "" if i is out of range or o is closed.
+// Name is the name of leaf i; "" if i is out of range or o is nil or closed.
 func (o *Outputs) Name(i int) string {
 	if i < 0 || !o.acquire() {
 		return ""
@@ -98,7 +99,7 @@ func (o *Outputs) Name(i int) string {
 	return s
 }
 
-// Names are the names of all leaves, in order.
+// Names are the names of all leaves, in order (nil for nil or closed Outputs).
 func (o *Outputs) Names() []string {
 	if !o.acquire() {
 		return nil
@@ -117,11 +118,12 @@ func (o *Outputs) Names() []string {
 // outlive the Outputs and the Model; Close it when done. An i out of range
 // gives an error matching ErrInvalidArgument.
 func (o *Outputs) Get(i int) (*Tensor, error) {
-	if i < 0 {
-		return nil, argError("Outputs.Get: negative index")
-	}
 	if !o.acquire() {
 		return nil, closedError("outputs")
+	}
+	if i < 0 {
+		o.release()
+		return nil, argError("Outputs.Get: negative index " + strconv.Itoa(i))
 	}
 	var (
 		t     *C.ti_tensor_t
@@ -136,14 +138,16 @@ func (o *Outputs) Get(i int) (*Tensor, error) {
 }
 
 // Find returns the leaf called name, as Get. A missing name gives an error
-// matching ErrNotFound whose message lists the names.
+// matching ErrNotFound whose message lists the names; a name with a NUL byte,
+// one matching ErrInvalidArgument.
 func (o *Outputs) Find(name string) (*Tensor, error) {
-	cname, err := cString(name, "Outputs.Find: name")
-	if err != nil {
-		return nil, err
-	}
 	if !o.acquire() {
 		return nil, closedError("outputs")
+	}
+	cname, err := cString(name, "Outputs.Find: name")
+	if err != nil {
+		o.release()
+		return nil, err
 	}
 	var (
 		t     *C.ti_tensor_t

@@ -1,6 +1,7 @@
 package torchinfer_test
 
 import (
+	"context"
 	"testing"
 
 	torchinfer "github.com/torchinfer/libtorchinfer/bindings/go"
@@ -8,6 +9,16 @@ import (
 
 // runCase runs one reference.json case on m and returns its outputs.
 func runCase(m *torchinfer.Model, c refCase) (*torchinfer.Outputs, error) {
+	return runCaseWith(nil, m, c)
+}
+
+// runCaseContext runs a case through the Context forms under ctx.
+func runCaseContext(ctx context.Context, m *torchinfer.Model, c refCase) (*torchinfer.Outputs, error) {
+	return runCaseWith(ctx, m, c)
+}
+
+// runCaseWith runs a case through the plain calls (ctx nil) or the Context forms.
+func runCaseWith(ctx context.Context, m *torchinfer.Model, c refCase) (*torchinfer.Outputs, error) {
 	inputs := make([]*torchinfer.Tensor, 0, len(c.Inputs))
 	defer func() {
 		for _, x := range inputs {
@@ -24,10 +35,20 @@ func runCase(m *torchinfer.Model, c refCase) (*torchinfer.Outputs, error) {
 		named[in.Name] = x
 	}
 	switch {
+	case c.Named && c.Method != "forward" && ctx != nil:
+		return m.RunMethodNamedContext(ctx, c.Method, named)
+	case c.Named && c.Method != "forward":
+		return m.RunMethodNamed(c.Method, named)
+	case c.Named && ctx != nil:
+		return m.PredictNamedContext(ctx, named)
 	case c.Named:
 		return m.PredictNamed(named)
+	case c.Method == "forward" && ctx != nil:
+		return m.PredictContext(ctx, inputs...)
 	case c.Method == "forward":
 		return m.Predict(inputs...)
+	case ctx != nil:
+		return m.RunMethodContext(ctx, c.Method, inputs...)
 	default:
 		return m.RunMethod(c.Method, inputs...)
 	}

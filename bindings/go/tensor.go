@@ -106,7 +106,8 @@ func newTensor(dtype DType, data unsafe.Pointer, n int, shape []int64) (*Tensor,
 }
 
 // Close frees the tensor. It is idempotent and safe to call while other
-// goroutines use the tensor (their calls finish first). It always returns nil.
+// goroutines use the tensor (their calls finish first). It always returns
+// nil, also for a nil *Tensor.
 func (t *Tensor) Close() error {
 	if t == nil {
 		return nil
@@ -129,19 +130,44 @@ func (t *Tensor) release() {
 	}
 }
 
+// DType, Shape, NumElements and NumBytes answer from what the tensor was made
+// with: they keep answering after Close, and return zero values for a nil
+// *Tensor.
+
 // DType is the element type.
-func (t *Tensor) DType() DType { return t.dtype }
+func (t *Tensor) DType() DType {
+	if t == nil {
+		return 0
+	}
+	return t.dtype
+}
 
 // Shape is a copy of the sizes of the dimensions (empty for a scalar).
-func (t *Tensor) Shape() []int64 { return append([]int64{}, t.shape...) }
+func (t *Tensor) Shape() []int64 {
+	if t == nil {
+		return nil
+	}
+	return append([]int64{}, t.shape...)
+}
 
 // NumElements is the product of the shape (1 for a scalar).
-func (t *Tensor) NumElements() int { return int(t.numel) }
+func (t *Tensor) NumElements() int {
+	if t == nil {
+		return 0
+	}
+	return int(t.numel)
+}
 
 // NumBytes is NumElements() * DType().Size().
-func (t *Tensor) NumBytes() int { return int(t.numel) * t.dtype.Size() }
+func (t *Tensor) NumBytes() int {
+	if t == nil {
+		return 0
+	}
+	return int(t.numel) * t.dtype.Size()
+}
 
-// Device is where the data lives, "cpu" or "cuda:N" ("" once closed).
+// Device is where the data lives, "cpu" or "cuda:N" ("" for a nil or closed
+// tensor: it is read from the C handle).
 // Outputs stay on the model's device; the copy-outs work from any device.
 func (t *Tensor) Device() string {
 	if !t.acquire() {
@@ -153,7 +179,8 @@ func (t *Tensor) Device() string {
 	return d
 }
 
-// String describes the tensor, e.g. "Tensor(float32, [1 4])".
+// String describes the tensor, e.g. "Tensor(float32, [1 4])"; "Tensor(nil)"
+// and "Tensor(closed)" for a nil or closed tensor.
 func (t *Tensor) String() string {
 	if t == nil {
 		return "Tensor(nil)"
@@ -182,8 +209,10 @@ func (t *Tensor) copyOut(dst unsafe.Pointer, n int) error {
 	return toError(e)
 }
 
+// checkDType checks, before the dtype, that the tensor is open: a closed
+// tensor is ErrClosed whatever is asked of it.
 func (t *Tensor) checkDType(want DType, what string) error {
-	if t == nil {
+	if t == nil || t.ref.isClosed() {
 		return closedError("tensor")
 	}
 	if t.dtype != want {
@@ -214,7 +243,7 @@ func CopyTo[T CopyElement](t *Tensor, dst []T) error {
 
 // Values returns a new slice holding a copy of the tensor's elements (see CopyTo).
 func Values[T CopyElement](t *Tensor) ([]T, error) {
-	if t == nil {
+	if t == nil || t.ref.isClosed() {
 		return nil, closedError("tensor")
 	}
 	dst := make([]T, t.numel)
@@ -266,7 +295,7 @@ func (t *Tensor) BFloat16Bits() ([]uint16, error) {
 
 // Bytes copies out the raw row-major bytes of a tensor of any dtype.
 func (t *Tensor) Bytes() ([]byte, error) {
-	if t == nil {
+	if t == nil || t.ref.isClosed() {
 		return nil, closedError("tensor")
 	}
 	dst := make([]byte, t.NumBytes())

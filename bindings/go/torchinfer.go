@@ -21,28 +21,76 @@
 // Model, Tensor and Outputs hold C memory. Close each one when done: Close is
 // idempotent, and a runtime cleanup frees a handle the program forgot to close
 // once it is unreachable, but only as a safety net (the garbage collector does
-// not see the C memory behind a handle, so it may run late or never). Any use
-// after Close returns an error matching ErrClosed; Close may even race with
-// calls in flight on the same handle: those calls finish normally and the C
-// handle is freed when the last of them returns. Go memory is never kept by
-// C: NewTensor copies its data once, and copy-outs copy once into Go slices.
+// not see the C memory behind a handle, so it may run late or never). Close
+// may even race with calls in flight on the same handle: those calls finish
+// normally and the C handle is freed when the last of them returns. Go memory
+// is never kept by C: NewTensor copies its data once, and copy-outs copy once
+// into Go slices.
+//
+// # Use after Close
+//
+// One rule holds for every method of *Model, *Tensor and *Outputs (and for
+// CopyTo and Values) when the handle is closed or is a nil pointer; none of
+// them panics:
+//
+//   - A method that returns an error returns one matching ErrClosed (and
+//     ErrInvalidArgument), before it looks at its other arguments.
+//   - Close does nothing and returns nil.
+//   - An accessor without an error result answers from Go memory what was
+//     fixed when the handle was made (Model: Inputs, InputTypes, Methods,
+//     Device, Format; Tensor: DType, Shape, NumElements, NumBytes), so a closed
+//     handle still describes itself; everything else (Tensor.Device,
+//     Outputs.Len, Name, Names), and everything on a nil pointer, is the zero
+//     value ("", 0, nil). Tensor.String says "Tensor(closed)" or "Tensor(nil)".
+//
+// A closed tensor passed as an input is ErrClosed too; a nil *Tensor input is
+// ErrInvalidArgument.
 //
 // # Concurrency
 //
 // A *Model may be used by any number of goroutines at once (Predict,
-// PredictNamed, RunMethod, RunMethodNamed and the accessors). The library
-// never modifies a *Tensor or *Outputs after creation, so they may be read by
-// many goroutines, and a tensor may be an input of concurrent predictions.
-// Exception: inputs reach the model without a defensive copy, so a model that
-// modifies an argument in place (x.add_(1) in TorchScript) changes the input
-// tensor's data; do not share inputs across concurrent calls to such a model.
-// Options are applied at load time only.
+// PredictNamed, RunMethod, RunMethodNamed, their Context forms and the
+// accessors). The library never modifies a *Tensor or *Outputs after
+// creation, so they may be read by many goroutines, and a tensor may be an
+// input of concurrent predictions. Exception: inputs reach the model without
+// a defensive copy, so a model that modifies an argument in place (x.add_(1)
+// in TorchScript) changes the input tensor's data; do not share inputs across
+// concurrent calls to such a model. Options are applied at load time only.
+//
+// # Serving: deadlines and cancellation
+//
+// PredictContext, PredictNamedContext, RunMethodContext and
+// RunMethodNamedContext take a context.Context. Its deadline becomes the
+// call's timeout and its cancellation the call's cancel switch (through the
+// C API's run options), so a request handler can bound the work it starts:
+//
+//	ctx, cancel := context.WithTimeout(r.Context(), 50*time.Millisecond)
+//	defer cancel()
+//	out, err := m.PredictContext(ctx, x)
+//	if errors.Is(err, context.DeadlineExceeded) { ... } // also errors.Is(err, torchinfer.ErrDeadlineExceeded)
+//
+// A stopped call returns no outputs and an error matching ErrCancelled and
+// context.Canceled, or ErrDeadlineExceeded and context.DeadlineExceeded;
+// errors.Is also matches the context's cause (context.WithCancelCause). The
+// model stays usable and the inputs are untouched. A context that is already
+// done fails at once without calling the library; a context that can never
+// be done (context.Background(), context.TODO()) takes the same path as
+// Predict, at no extra cost. How soon a call stops depends on the model:
+//
+//   - TorchScript: at the next operator boundary, so within about one
+//     operator's time; a single long operator runs to its end.
+//   - AOTInductor .pt2: compiled code cannot be interrupted. The context is
+//     checked before the compiled code starts; a started call runs to its end,
+//     then fails as above if the context was done meanwhile (its outputs are
+//     discarded).
 //
 // # Errors
 //
 // Every failure reported by the library is an *Error carrying its Code and
 // message; errors.Is(err, ErrNotFound) (and the other sentinels) matches by
-// code.
+// code. A string passed to the library (a path, device, method, input or
+// output name) that holds a NUL byte is rejected with ErrInvalidArgument
+// rather than cut short.
 package torchinfer
 
 /*

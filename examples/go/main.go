@@ -8,8 +8,9 @@
 //	{"outputs":{"logits":{"dtype":"float32","shape":[1,3],"data":[...]},"probs":{...}}}
 //
 // Inputs are matched to the model's argument names; every output leaf is
-// returned under its name. SIGINT or SIGTERM stops it gracefully: requests in
-// flight finish, then the model is closed.
+// returned under its name. -timeout bounds each prediction (504 past it), and
+// a client that disconnects stops its prediction. SIGINT or SIGTERM stops the
+// service gracefully: requests in flight finish, then the model is closed.
 package main
 
 import (
@@ -32,20 +33,22 @@ func main() {
 	modelPath := flag.String("model", "demo.pt", "TorchScript model to serve")
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	device := flag.String("device", "cpu", `device: "cpu", "cuda" or "cuda:N"`)
+	timeout := flag.Duration("timeout", 10*time.Second, "longest a prediction may run (0: no limit)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, *addr, *modelPath, *device, func(a net.Addr) { log.Printf("serving %s on http://%s", *modelPath, a) })
+	err := run(ctx, *addr, *modelPath, *device, *timeout, func(a net.Addr) { log.Printf("serving %s on http://%s", *modelPath, a) })
 	if err != nil {
 		log.Fatal(err)
 	}
 	log.Print("stopped")
 }
 
-// run serves until ctx is done, then shuts down gracefully. ready is called
-// with the listening address (useful with port 0).
-func run(ctx context.Context, addr, modelPath, device string, ready func(net.Addr)) error {
+// run serves until ctx is done, then shuts down gracefully. timeout bounds
+// each prediction (0: no limit). ready is called with the listening address
+// (useful with port 0).
+func run(ctx context.Context, addr, modelPath, device string, timeout time.Duration, ready func(net.Addr)) error {
 	model, err := torchinfer.Load(modelPath, torchinfer.WithDevice(device))
 	if err != nil {
 		return fmt.Errorf("loading model: %w", err)
@@ -57,7 +60,7 @@ func run(ctx context.Context, addr, modelPath, device string, ready func(net.Add
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newHandler(model),
+		Handler:           newHandler(model, timeout),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	errc := make(chan error, 1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -62,14 +63,19 @@ func demoCase(t *testing.T) (inputs, outputs []refTensor) {
 	return nil, nil
 }
 
-// startServer runs the service on a loopback port; the returned function
-// stops it gracefully and reports run's error.
+// startServer runs the service for demo.pt on a loopback port; the returned
+// function stops it gracefully and reports run's error.
 func startServer(t *testing.T) (string, func() error) {
+	return startServerFor(t, "demo.pt", 0)
+}
+
+// startServerFor serves model with a per-prediction timeout (0: none).
+func startServerFor(t *testing.T, model string, timeout time.Duration) (string, func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, "127.0.0.1:0", filepath.Join(modelsDir(t), "demo.pt"), "cpu", func(a net.Addr) { addrc <- a })
+		done <- run(ctx, "127.0.0.1:0", filepath.Join(modelsDir(t), model), "cpu", timeout, func(a net.Addr) { addrc <- a })
 	}()
 	select {
 	case a := <-addrc:
@@ -212,4 +218,101 @@ func checkPredict(base string, body []byte, want []refTensor) error {
 		}
 	}
 	return nil
+}
+
+// slowBody is a request for slow.pt (forward(x, n): n rounds of tanh(x @ x))
+// on a [size,size] x.
+func slowBody(t *testing.T, size int, rounds int64) string {
+	x := make([]float64, size*size)
+	for i := range x {
+		x[i] = float64(i%7-3) / 64
+	}
+	b, err := json.Marshal(map[string]any{"inputs": map[string]any{
+		"x": map[string]any{"shape": []int{size, size}, "data": x},
+		"n": map[string]any{"dtype": "int64", "shape": []int{}, "data": []int64{rounds}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// longRounds makes a slow.pt call on [64,64] run for many seconds (about 0.1 ms a round).
+const longRounds = 200_000
+
+// A prediction past -timeout is stopped: 504 with TI_ERR_DEADLINE_EXCEEDED,
+// long before the call would have ended; the model keeps serving.
+func TestServiceTimeout(t *testing.T) {
+	live := torchinfer.LiveHandles()
+	base, stop := startServerFor(t, "slow.pt", 200*time.Millisecond)
+	start := time.Now()
+	status, b := post(t, base+"/predict", slowBody(t, 64, longRounds))
+	took := time.Since(start)
+	var e struct {
+		Error string `json:"error"`
+		Code  string `json:"code"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil || status != http.StatusGatewayTimeout || e.Code != "TI_ERR_DEADLINE_EXCEEDED" ||
+		!strings.Contains(e.Error, "deadline exceeded") {
+		t.Errorf("slow request: %d %s, want 504 TI_ERR_DEADLINE_EXCEEDED", status, b)
+	}
+	if took < 200*time.Millisecond || took > 2*time.Second {
+		t.Errorf("slow request answered after %v; timeout 200ms", took)
+	}
+	status, b = post(t, base+"/predict", slowBody(t, 2, 1))
+	if status != http.StatusOK || !strings.Contains(string(b), `"shape":[2,2]`) {
+		t.Errorf("quick request after a timeout: %d %s", status, b)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("graceful stop: %v", err)
+	}
+	if after := torchinfer.LiveHandles(); after != live {
+		t.Errorf("live handles %d before, %d after the service stopped", live, after)
+	}
+}
+
+// A client that goes away stops its prediction: the handler returns and frees
+// the request's tensors and run options at once, not when the call would end.
+func TestServiceClientGone(t *testing.T) {
+	base, stop := startServerFor(t, "slow.pt", 0)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("graceful stop: %v", err)
+		}
+	}()
+	idle := torchinfer.LiveHandles() // the model, and whatever other tests hold
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/predict", strings.NewReader(slowBody(t, 64, longRounds)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	// Wait until the handler holds its inputs (the call is running), then hang up.
+	deadline := time.Now().Add(5 * time.Second)
+	for torchinfer.LiveHandles() == idle {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached the model")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("client: %v, want context.Canceled", err)
+	}
+	gone := time.Now()
+	for torchinfer.LiveHandles() != idle {
+		if time.Since(gone) > 2*time.Second {
+			t.Fatalf("2s after the client went away the handler still holds %d handles", torchinfer.LiveHandles()-idle)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Logf("handler done %v after the client went away", time.Since(gone))
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	torchinfer "github.com/torchinfer/libtorchinfer/bindings/go"
 )
@@ -40,14 +42,20 @@ type errorResponse struct {
 
 const maxBody = 8 << 20
 
+// statusClientClosedRequest is nginx's status for a request whose client went
+// away before the answer: nobody reads it, but it shows in access logs.
+const statusClientClosedRequest = 499
+
 // server serves one shared model: *torchinfer.Model is safe for concurrent
 // use, so every request uses it directly.
 type server struct {
-	model *torchinfer.Model
+	model   *torchinfer.Model
+	timeout time.Duration // per prediction; 0 = none
 }
 
-func newHandler(m *torchinfer.Model) http.Handler {
-	s := &server{model: m}
+// newHandler serves m; timeout (0 = none) bounds each prediction.
+func newHandler(m *torchinfer.Model, timeout time.Duration) http.Handler {
+	s := &server{model: m, timeout: timeout}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("POST /predict", s.predict)
@@ -87,7 +95,16 @@ func (s *server) predict(w http.ResponseWriter, r *http.Request) {
 		}
 		inputs[name] = t
 	}
-	out, err := s.model.PredictNamed(inputs)
+	// The request's context stops the prediction when the client goes away;
+	// the timeout adds a deadline. For a TorchScript model the call stops at
+	// the next operator; a .pt2 call that has started runs to its end.
+	ctx := r.Context()
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	out, err := s.model.PredictNamedContext(ctx, inputs)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -162,7 +179,7 @@ func toJSON(t *torchinfer.Tensor) (JSONTensor, error) {
 }
 
 // writeError maps the library's error codes to HTTP statuses: what the
-// client sent is a 4xx, the rest a 5xx.
+// client sent is a 4xx, a prediction past the timeout 504, the rest a 5xx.
 func writeError(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
 	switch {
@@ -170,6 +187,10 @@ func writeError(w http.ResponseWriter, err error) {
 		status = http.StatusBadRequest
 	case errors.Is(err, torchinfer.ErrUnsupported):
 		status = http.StatusUnprocessableEntity
+	case errors.Is(err, context.DeadlineExceeded): // torchinfer.ErrDeadlineExceeded
+		status = http.StatusGatewayTimeout
+	case errors.Is(err, context.Canceled): // torchinfer.ErrCancelled: the client went away
+		status = statusClientClosedRequest
 	}
 	resp := errorResponse{Error: err.Error()}
 	var te *torchinfer.Error

@@ -1,0 +1,270 @@
+package torchinfer_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	torchinfer "github.com/torchinfer/libtorchinfer/bindings/go"
+)
+
+// The rule of the package documentation ("Use after Close"), checked for
+// every exported method of Model, Tensor and Outputs on a nil pointer and on
+// a closed handle: methods with an error result fail with ErrClosed (before
+// looking at their other arguments), Close returns nil, other accessors give
+// what was fixed at creation (closed) or the zero value.
+
+// errCall is a method with an error result, called on one handle.
+type errCall struct {
+	name string
+	call func() error
+}
+
+// wantClosed asserts that every call fails with ErrClosed (and ErrInvalidArgument).
+func wantClosed(t *testing.T, what string, calls []errCall) {
+	t.Helper()
+	for _, c := range calls {
+		err := c.call()
+		if !errors.Is(err, torchinfer.ErrClosed) || !errors.Is(err, torchinfer.ErrInvalidArgument) {
+			t.Errorf("%s.%s: %v, want ErrClosed", what, c.name, err)
+		}
+	}
+}
+
+// covered asserts that names lists every exported method of typ's pointer type.
+func covered(t *testing.T, typ reflect.Type, names []string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, n := range names {
+		seen[strings.SplitN(n, "(", 2)[0]] = true
+	}
+	var missing []string
+	for i := 0; i < typ.NumMethod(); i++ {
+		if name := typ.Method(i).Name; !seen[name] {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("%s: no nil/closed check for %v", typ, missing)
+	}
+}
+
+func discard(_ *torchinfer.Outputs, err error) error { return err }
+func discardT(_ *torchinfer.Tensor, err error) error { return err }
+func discardV[T any](_ T, err error) error           { return err }
+
+func modelErrCalls(m *torchinfer.Model, x *torchinfer.Tensor) []errCall {
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	in := map[string]*torchinfer.Tensor{"x": x}
+	return []errCall{
+		{"Predict", func() error { return discard(m.Predict(x)) }},
+		{"Predict()", func() error { return discard(m.Predict()) }},
+		{"Predict(nil)", func() error { return discard(m.Predict(nil)) }},
+		{"PredictNamed", func() error { return discard(m.PredictNamed(in)) }},
+		{"PredictNamed(NUL)", func() error { return discard(m.PredictNamed(map[string]*torchinfer.Tensor{"x\x00": x})) }},
+		{"RunMethod", func() error { return discard(m.RunMethod("forward", x)) }},
+		{"RunMethod(NUL)", func() error { return discard(m.RunMethod("forward\x00", x)) }},
+		{"RunMethodNamed", func() error { return discard(m.RunMethodNamed("forward", in)) }},
+		{"RunMethodNamed(NUL)", func() error { return discard(m.RunMethodNamed("a\x00", in)) }},
+		{"PredictContext", func() error { return discard(m.PredictContext(ctx, x)) }},
+		{"PredictContext(cancelled)", func() error { return discard(m.PredictContext(cancelled, x)) }},
+		{"PredictContext(nil ctx)", func() error { return discard(m.PredictContext(nil, x)) }},
+		{"PredictNamedContext", func() error { return discard(m.PredictNamedContext(ctx, in)) }},
+		{"RunMethodContext", func() error { return discard(m.RunMethodContext(ctx, "forward", x)) }},
+		{"RunMethodContext(NUL)", func() error { return discard(m.RunMethodContext(cancelled, "\x00", x)) }},
+		{"RunMethodNamedContext", func() error { return discard(m.RunMethodNamedContext(ctx, "forward", in)) }},
+	}
+}
+
+func TestNilAndClosedModel(t *testing.T) {
+	checkLive(t)
+	x := tensor(t, []float32{1, 2}, 2)
+	var nilModel *torchinfer.Model
+	calls := modelErrCalls(nilModel, x)
+	wantClosed(t, "nil Model", calls)
+	if nilModel.Close() != nil || nilModel.Inputs() != nil || nilModel.InputTypes() != nil ||
+		nilModel.Methods() != nil || nilModel.Device() != "" || nilModel.Format() != "" {
+		t.Error("nil Model: accessors are not zero values")
+	}
+
+	m, err := torchinfer.Load(modelPath(t, "identity.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs, types, methods := m.Inputs(), m.InputTypes(), m.Methods()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantClosed(t, "closed Model", modelErrCalls(m, x))
+	if !reflect.DeepEqual(m.Inputs(), inputs) || !reflect.DeepEqual(m.InputTypes(), types) ||
+		!reflect.DeepEqual(m.Methods(), methods) || m.Device() != "cpu" || m.Format() != "torchscript" {
+		t.Errorf("closed Model: %v %v %v %q %q, want what it had before Close", m.Inputs(), m.InputTypes(), m.Methods(), m.Device(), m.Format())
+	}
+	covered(t, reflect.TypeOf(m), append([]string{"Close", "Inputs", "InputTypes", "Methods", "Device", "Format"}, names(calls)...))
+}
+
+func tensorErrCalls(x *torchinfer.Tensor) []errCall {
+	return []errCall{
+		{"Float32s", func() error { return discardV(x.Float32s()) }},
+		{"Float64s", func() error { return discardV(x.Float64s()) }},
+		{"Int8s", func() error { return discardV(x.Int8s()) }},
+		{"Uint8s", func() error { return discardV(x.Uint8s()) }},
+		{"Int16s", func() error { return discardV(x.Int16s()) }},
+		{"Int32s", func() error { return discardV(x.Int32s()) }},
+		{"Int64s", func() error { return discardV(x.Int64s()) }},
+		{"Bools", func() error { return discardV(x.Bools()) }},
+		{"Float16Bits", func() error { return discardV(x.Float16Bits()) }},
+		{"BFloat16Bits", func() error { return discardV(x.BFloat16Bits()) }},
+		{"Bytes", func() error { return discardV(x.Bytes()) }},
+		{"CopyTo(float32)", func() error { return torchinfer.CopyTo(x, make([]float32, 3)) }},
+		{"CopyTo(wrong length)", func() error { return torchinfer.CopyTo(x, make([]float32, 1)) }},
+		{"CopyTo(uint16)", func() error { return torchinfer.CopyTo(x, make([]uint16, 3)) }},
+		{"Values(float32)", func() error { return discardV(torchinfer.Values[float32](x)) }},
+		{"Values(int64)", func() error { return discardV(torchinfer.Values[int64](x)) }},
+	}
+}
+
+func TestNilAndClosedTensor(t *testing.T) {
+	checkLive(t)
+	var nilTensor *torchinfer.Tensor
+	calls := tensorErrCalls(nilTensor)
+	wantClosed(t, "nil Tensor", calls)
+	if nilTensor.Close() != nil || nilTensor.DType() != 0 || nilTensor.Shape() != nil || nilTensor.NumElements() != 0 ||
+		nilTensor.NumBytes() != 0 || nilTensor.Device() != "" || nilTensor.String() != "Tensor(nil)" {
+		t.Error("nil Tensor: accessors are not zero values")
+	}
+
+	x, err := torchinfer.NewTensor([]float32{1, 2, 3}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	x.Close()
+	wantClosed(t, "closed Tensor", tensorErrCalls(x))
+	if x.DType() != torchinfer.Float32 || !reflect.DeepEqual(x.Shape(), []int64{3}) || x.NumElements() != 3 ||
+		x.NumBytes() != 12 || x.Device() != "" || x.String() != "Tensor(closed)" {
+		t.Errorf("closed Tensor: %v %v %d %d %q %q", x.DType(), x.Shape(), x.NumElements(), x.NumBytes(), x.Device(), x.String())
+	}
+	// As an input: a closed tensor is ErrClosed, a nil one ErrInvalidArgument.
+	m := mustLoad(t, "identity.pt")
+	for _, c := range []errCall{
+		{"Predict", func() error { return discard(m.Predict(x)) }},
+		{"PredictNamed", func() error { return discard(m.PredictNamed(map[string]*torchinfer.Tensor{"x": x})) }},
+		{"PredictContext", func() error { return discard(m.PredictContext(context.Background(), x)) }},
+	} {
+		if err := c.call(); !errors.Is(err, torchinfer.ErrClosed) {
+			t.Errorf("%s with a closed input: %v", c.name, err)
+		}
+	}
+	if _, err := m.Predict(nilTensor); !errors.Is(err, torchinfer.ErrInvalidArgument) || errors.Is(err, torchinfer.ErrClosed) {
+		t.Errorf("Predict with a nil input: %v", err)
+	}
+	_, err = m.PredictNamedContext(context.Background(), map[string]*torchinfer.Tensor{"x": nilTensor})
+	if !errors.Is(err, torchinfer.ErrInvalidArgument) || errors.Is(err, torchinfer.ErrClosed) || !strings.Contains(err.Error(), `input "x" is a nil`) {
+		t.Errorf("PredictNamedContext with a nil input: %v", err)
+	}
+	covered(t, reflect.TypeOf(x), append([]string{"Close", "DType", "Shape", "NumElements", "NumBytes", "Device", "String"}, names(calls)...))
+}
+
+func outputsErrCalls(o *torchinfer.Outputs) []errCall {
+	return []errCall{
+		{"Get", func() error { return discardT(o.Get(0)) }},
+		{"Get(-1)", func() error { return discardT(o.Get(-1)) }},
+		{"Find", func() error { return discardT(o.Find("0")) }},
+		{"Find(NUL)", func() error { return discardT(o.Find("0\x00x")) }},
+	}
+}
+
+func TestNilAndClosedOutputs(t *testing.T) {
+	checkLive(t)
+	var nilOutputs *torchinfer.Outputs
+	calls := outputsErrCalls(nilOutputs)
+	wantClosed(t, "nil Outputs", calls)
+	if nilOutputs.Close() != nil || nilOutputs.Len() != 0 || nilOutputs.Name(0) != "" || nilOutputs.Names() != nil {
+		t.Error("nil Outputs: accessors are not zero values")
+	}
+
+	m := mustLoad(t, "identity.pt")
+	out, err := m.Predict(tensor(t, []float32{1, 2}, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 1 {
+		t.Fatalf("Len() = %d", out.Len())
+	}
+	out.Close()
+	out.Close()
+	wantClosed(t, "closed Outputs", outputsErrCalls(out))
+	if out.Len() != 0 || out.Name(0) != "" || out.Names() != nil {
+		t.Errorf("closed Outputs: %d %q %v", out.Len(), out.Name(0), out.Names())
+	}
+	covered(t, reflect.TypeOf(out), append([]string{"Close", "Len", "Name", "Names"}, names(calls)...))
+}
+
+func names(calls []errCall) []string {
+	var n []string
+	for _, c := range calls {
+		n = append(n, c.name)
+	}
+	return n
+}
+
+// A string with a NUL byte would be cut short at the NUL by C, turning
+// "forward\x00junk" into "forward": every function that passes a string to
+// C rejects it instead, although the cut string would have worked.
+func TestNULInNames(t *testing.T) {
+	checkLive(t)
+	path := modelPath(t, "identity.pt")
+	m := mustLoad(t, "identity.pt")
+	x := tensor(t, []float32{2, 3}, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := map[string]*torchinfer.Tensor{"x\x00junk": x}
+	out, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	for _, c := range []errCall{
+		{"Load(path)", func() error { return discardV(torchinfer.Load(path + "\x00junk")) }},
+		{"WithDevice", func() error { return discardV(torchinfer.Load(path, torchinfer.WithDevice("cpu\x00junk"))) }},
+		{"LoadBytes+WithDevice", func() error {
+			return discardV(torchinfer.LoadBytes([]byte("not read"), torchinfer.WithDevice("cpu\x00")))
+		}},
+		{"PredictNamed", func() error { return discard(m.PredictNamed(in)) }},
+		{"PredictNamedContext", func() error { return discard(m.PredictNamedContext(ctx, in)) }},
+		{"RunMethod", func() error { return discard(m.RunMethod("double\x00junk", x)) }},
+		{"RunMethodContext", func() error { return discard(m.RunMethodContext(ctx, "double\x00junk", x)) }},
+		{"RunMethodNamed(method)", func() error {
+			return discard(m.RunMethodNamed("double\x00junk", map[string]*torchinfer.Tensor{"x": x}))
+		}},
+		{"RunMethodNamed(input)", func() error { return discard(m.RunMethodNamed("double", in)) }},
+		{"RunMethodNamedContext(method)", func() error {
+			return discard(m.RunMethodNamedContext(ctx, "double\x00junk", map[string]*torchinfer.Tensor{"x": x}))
+		}},
+		{"RunMethodNamedContext(input)", func() error { return discard(m.RunMethodNamedContext(ctx, "double", in)) }},
+		{"Outputs.Find", func() error { return discardT(out.Find("0\x00junk")) }},
+	} {
+		wantCode(t, c.name, c.call(), torchinfer.ErrInvalidArgument, "NUL byte")
+	}
+	// The same calls without the NUL part work.
+	if y, err := out.Find("0"); err != nil {
+		t.Errorf("Find(\"0\"): %v", err)
+	} else {
+		y.Close()
+	}
+	if o, err := m.RunMethodNamedContext(ctx, "double", map[string]*torchinfer.Tensor{"x": x}); err != nil {
+		t.Errorf("RunMethodNamedContext: %v", err)
+	} else {
+		o.Close()
+	}
+}
