@@ -45,5 +45,17 @@ if "$predict" "$TORCHINFER_TEST_MODELS/no-such.pt" 2>/tmp/torchinfer-rs-err.$$; 
 fi
 grep -q 'TI_ERR_NOT_FOUND' /tmp/torchinfer-rs-err.$$ || { cat /tmp/torchinfer-rs-err.$$ >&2; exit 1; }
 rm -f /tmp/torchinfer-rs-err.$$
-echo "example: 2 passed, 0 failed"
+
+echo "== example: torchinfer-serve slow.pt"
+serve="${CARGO_TARGET_DIR:-target}/debug/torchinfer-serve"
+out=$(timeout 120 "$serve" "$TORCHINFER_TEST_MODELS/slow.pt")
+echo "$out"
+for want in '^short request: ok, \[32, 32\]' '^timed-out request: TI_ERR_DEADLINE_EXCEEDED after ' \
+  '^abandoned request: cancelled, its thread free again after ' '^model reused: same result$'; do
+  if ! grep -q "$want" <<<"$out"; then
+    echo "serve example output lacks a line matching: $want" >&2
+    exit 1
+  fi
+done
+echo "example: 3 passed, 0 failed"
 echo "rust: all tests passed"

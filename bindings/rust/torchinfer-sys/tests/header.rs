@@ -116,6 +116,8 @@ fn every_enumerator_is_bound() {
 fn enumerator_values_follow_the_abi() {
     assert_eq!(sys::TI_OK, 0);
     assert_eq!(sys::TI_ERR_INTERNAL, 8);
+    assert_eq!(sys::TI_ERR_CANCELLED, 9);
+    assert_eq!(sys::TI_ERR_DEADLINE_EXCEEDED, 10);
     assert_eq!(sys::TI_DTYPE_FLOAT32, 0);
     assert_eq!(sys::TI_DTYPE_BOOL, 9);
 }
@@ -133,5 +135,20 @@ fn raw_calls_link_and_run() {
         let name = std::ffi::CStr::from_ptr(sys::ti_code_name(sys::TI_ERR_NOT_FOUND));
         assert_eq!(name.to_str().unwrap(), "TI_ERR_NOT_FOUND");
         assert_eq!(sys::ti_error_code(std::ptr::null()), sys::TI_OK);
+        let name = std::ffi::CStr::from_ptr(sys::ti_code_name(sys::TI_ERR_DEADLINE_EXCEEDED));
+        assert_eq!(name.to_str().unwrap(), "TI_ERR_DEADLINE_EXCEEDED");
+        // Run options: NULL is accepted where the header says so; a negative timeout is not.
+        sys::ti_run_options_cancel(std::ptr::null_mut());
+        sys::ti_run_options_free(std::ptr::null_mut());
+        let opts = sys::ti_run_options_create();
+        assert!(!opts.is_null());
+        let err = sys::ti_run_options_set_timeout_us(opts, -1);
+        assert_eq!(sys::ti_error_code(err), sys::TI_ERR_INVALID_ARGUMENT);
+        sys::ti_error_free(err);
+        assert!(sys::ti_run_options_set_timeout_us(opts, 1000).is_null());
+        sys::ti_run_options_cancel(opts);
+        sys::ti_run_options_free(opts);
+        assert!(sys::ti_model_input_type(std::ptr::null(), 0).is_null());
+        assert_eq!(sys::ti_live_handles(), 0);
     }
 }

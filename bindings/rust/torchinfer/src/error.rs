@@ -21,7 +21,7 @@ pub enum Code {
     InvalidArgument,
     /// `TI_ERR_NOT_FOUND`: missing file, method or output name.
     NotFound,
-    /// `TI_ERR_MODEL_FORMAT`: not a TorchScript archive this LibTorch can load.
+    /// `TI_ERR_MODEL_FORMAT`: not a model this LibTorch can load (TorchScript or `.pt2`).
     ModelFormat,
     /// `TI_ERR_RUNTIME`: raised while the model ran; the model stays usable.
     Runtime,
@@ -33,6 +33,13 @@ pub enum Code {
     Unsupported,
     /// `TI_ERR_INTERNAL`: a bug in libtorchinfer.
     Internal,
+    /// `TI_ERR_CANCELLED`: the call's [`RunOptions`](crate::RunOptions) were cancelled
+    /// ([`CancelHandle::cancel`](crate::CancelHandle::cancel)), before or during the call; the
+    /// model stays usable.
+    Cancelled,
+    /// `TI_ERR_DEADLINE_EXCEEDED`: the call ran past its [`RunOptions`](crate::RunOptions)'
+    /// timeout; the model stays usable.
+    DeadlineExceeded,
     /// A code this version of the crate does not know.
     Unknown(u32),
 }
@@ -49,6 +56,8 @@ impl Code {
             sys::TI_ERR_DEVICE => Code::Device,
             sys::TI_ERR_UNSUPPORTED => Code::Unsupported,
             sys::TI_ERR_INTERNAL => Code::Internal,
+            sys::TI_ERR_CANCELLED => Code::Cancelled,
+            sys::TI_ERR_DEADLINE_EXCEEDED => Code::DeadlineExceeded,
             other => Code::Unknown(other),
         }
     }
@@ -64,6 +73,8 @@ impl Code {
             Code::Device => sys::TI_ERR_DEVICE,
             Code::Unsupported => sys::TI_ERR_UNSUPPORTED,
             Code::Internal => sys::TI_ERR_INTERNAL,
+            Code::Cancelled => sys::TI_ERR_CANCELLED,
+            Code::DeadlineExceeded => sys::TI_ERR_DEADLINE_EXCEEDED,
             Code::Unknown(raw) => raw,
         }
     }

@@ -26,6 +26,92 @@
 //!
 //! The library (`libtorchinfer.so`) must be findable at run time: see the README for
 //! `LD_LIBRARY_PATH` or embedding an rpath.
+//!
+//! # Timeouts and cancellation
+//!
+//! [`Model::run_with`] and [`Model::run_named_with`] take [`RunOptions`]: a timeout
+//! ([`Code::DeadlineExceeded`]) and a cancel switch ([`Code::Cancelled`]) that a
+//! [`CancelHandle`] flips from any thread. A TorchScript call stops at its next operator; an
+//! AOTInductor `.pt2` call only checks before it starts. The model stays usable either way.
+//!
+//! # Async code
+//!
+//! Every prediction is a blocking call: it occupies its thread until the model is done, for
+//! microseconds or for seconds. Calling it directly inside an `async fn` stalls the executor
+//! thread and every task scheduled on it. In async code:
+//!
+//! - run the call on a blocking thread (`tokio::task::spawn_blocking`, a `rayon` pool, a
+//!   dedicated thread), sharing the model as `Arc<Model>` (it is `Send + Sync`);
+//! - bound the number of concurrent calls (e.g. a semaphore): the blocking pool is large, and
+//!   the model's intra-op threads ([`set_num_threads`]) already use the cores;
+//! - give each request its own [`RunOptions`] and cancel them when the request's future is
+//!   dropped (a client went away, a `select!` or `timeout` lost): a guard whose `Drop` calls
+//!   [`CancelHandle::cancel`]. Dropping the future alone does not stop the blocking call, which
+//!   would keep running, holding a thread and the cores, for a result nobody reads.
+//!
+//! With tokio (which this crate does not depend on), the pattern is:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::{Duration, Instant};
+//! use torchinfer::{CancelHandle, Model, Outputs, RunOptions, Tensor};
+//!
+//! /// Cancels a request's run options when dropped, unless disarmed.
+//! struct CancelOnDrop(Option<CancelHandle>);
+//!
+//! impl Drop for CancelOnDrop {
+//!     fn drop(&mut self) {
+//!         if let Some(handle) = self.0.take() {
+//!             handle.cancel();
+//!         }
+//!     }
+//! }
+//!
+//! async fn predict(
+//!     model: Arc<Model>,
+//!     inputs: Vec<Tensor>,
+//!     opts: RunOptions,
+//! ) -> torchinfer::Result<Outputs> {
+//!     let mut guard = CancelOnDrop(Some(opts.cancel_handle()));
+//!     let joined = tokio::task::spawn_blocking(move || {
+//!         let refs: Vec<&Tensor> = inputs.iter().collect();
+//!         model.run_with(None, &refs, &opts)
+//!     })
+//!     .await;
+//!     guard.0 = None; // the call is over: nothing to cancel
+//!     joined.expect("the prediction panicked")
+//! }
+//!
+//! # fn main() -> torchinfer::Result<()> {
+//! # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+//! #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+//! // slow.pt: forward(x, n) runs n rounds of x = tanh(x @ x)
+//! let model = Arc::new(Model::load(format!("{dir}/slow.pt"))?);
+//! let request = |n: i64| -> torchinfer::Result<Vec<Tensor>> {
+//!     Ok(vec![Tensor::from_slice(&[0.01f32; 32 * 32], &[32, 32])?, Tensor::scalar(n)?])
+//! };
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+//! rt.block_on(async {
+//!     let opts = RunOptions::new().with_timeout(Duration::from_secs(30));
+//!     let out = predict(Arc::clone(&model), request(3)?, opts).await?;
+//!     assert_eq!(out.get(0)?.shape(), &[32, 32]);
+//!
+//!     // A request given up after 50 ms (a client went away): dropping its future cancels it.
+//!     let slow = predict(Arc::clone(&model), request(10_000_000)?, RunOptions::new());
+//!     assert!(tokio::time::timeout(Duration::from_millis(50), slow).await.is_err());
+//!     torchinfer::Result::Ok(())
+//! })?;
+//! // The blocking call stopped at its next operator and dropped its clone of the model.
+//! let start = Instant::now();
+//! while Arc::strong_count(&model) > 1 {
+//!     assert!(start.elapsed() < Duration::from_secs(10), "the abandoned call still runs");
+//!     std::thread::sleep(Duration::from_millis(5));
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The `torchinfer-serve` example (`examples/rust/src/bin/torchinfer-serve.rs` in the
+//! repository) adds a semaphore that bounds the concurrent runs and a timeout per request.
 #![warn(missing_docs)]
 
 mod dtype;
@@ -34,6 +120,7 @@ mod model;
 #[cfg(feature = "ndarray")]
 mod ndarray_impl;
 mod outputs;
+mod run_options;
 mod tensor;
 
 use std::ffi::{c_char, CStr};
@@ -41,7 +128,17 @@ use std::ffi::{c_char, CStr};
 pub use dtype::{DType, Element};
 pub use error::{Code, Error, Result};
 pub use model::{LoadOptions, Model};
+/// The `ndarray` crate this crate's conversions are written against (feature `ndarray`).
+///
+/// Name array types through this re-export (`torchinfer::ndarray::ArrayD`) rather than a
+/// separate `ndarray` dependency of your own: two semver-incompatible versions of `ndarray` in
+/// one build have distinct types, and passing one where the other is expected fails with
+/// `error[E0308]: mismatched types`. A dependency of your own also works when Cargo can
+/// unify it with this one (this crate accepts `ndarray` 0.16 and 0.17).
+#[cfg(feature = "ndarray")]
+pub use ndarray;
 pub use outputs::{Iter, Outputs};
+pub use run_options::{CancelHandle, RunOptions};
 pub use tensor::Tensor;
 /// The raw bindings, for what the safe API does not cover.
 pub use torchinfer_sys as sys;

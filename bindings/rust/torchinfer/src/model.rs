@@ -1,13 +1,13 @@
 //! [`Model`] and its [`LoadOptions`].
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, CStr, CString};
 use std::fmt;
 use std::path::Path;
 use std::ptr::{self, NonNull};
 
 use torchinfer_sys as sys;
 
-use crate::{Code, Error, Outputs, Result, Tensor};
+use crate::{Code, Error, Outputs, Result, RunOptions, Tensor};
 
 /// A loaded TorchScript module or AOTInductor package ([`format`](Model::format)), in eval mode.
 ///
@@ -38,7 +38,9 @@ pub struct Model {
 unsafe impl Send for Model {}
 // SAFETY: torchinfer.h: "ti_model_t: any number of threads may call ti_model_predict*,
 // ti_model_run_method* and the accessors on one model at the same time." `&Model` only reaches
-// those functions; ti_model_free (the one that must not race) needs ownership (Drop).
+// those functions and ti_model_run, "the general call, of which ti_model_predict, ...,
+// ti_model_run_method_named are shorthands" (its run options "may be shared by any number of
+// concurrent calls"); ti_model_free (the one that must not race) needs ownership (Drop).
 unsafe impl Sync for Model {}
 
 /// Settings for loading a model; a builder. Obtain one with [`Model::builder`] or
@@ -247,6 +249,9 @@ impl Model {
 
     /// Runs `forward` with positional inputs in schema order; trailing arguments with
     /// defaults may be left out. An `int`/`float`/`bool` argument takes a one-element tensor.
+    /// Blocks the calling thread until the model is done: in async code run it on a blocking
+    /// thread (crate documentation, "Async code"); for a timeout or cancellation use
+    /// [`Model::run_with`].
     ///
     /// Errors: [`Code::InvalidArgument`] (wrong count or kind of input), [`Code::Runtime`]
     /// (raised by the model), [`Code::OutOfMemory`], [`Code::Unsupported`] (a result that is
@@ -358,12 +363,134 @@ impl Model {
         })
     }
 
+    /// The general call, with per-call [`RunOptions`] (a timeout and a cancel switch): runs
+    /// `method` (`None` for `forward`) with positional inputs.
+    ///
+    /// [`predict`](Model::predict) is `run_with(None, inputs, ..)` and
+    /// [`run_method`](Model::run_method) is `run_with(Some(method), inputs, ..)`, without
+    /// options; results are identical with and without them. The call blocks the thread until
+    /// the model is done, cancelled or past its timeout; in async code run it on a blocking
+    /// thread (see the crate documentation, "Async code").
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use torchinfer::{Model, RunOptions, Tensor};
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// // identity.pt: forward(x) -> x, double(x) -> 2 * x
+    /// let model = Model::load(format!("{dir}/identity.pt")).unwrap();
+    /// let x = Tensor::from_slice(&[2f32, 3.], &[2]).unwrap();
+    /// let opts = RunOptions::new().with_timeout(Duration::from_secs(10));
+    /// let out = model.run_with(Some("double"), &[&x], &opts).unwrap();
+    /// assert_eq!(out.get(0).unwrap().to_vec::<f32>().unwrap(), [4., 6.]);
+    /// ```
+    ///
+    /// Errors: as [`Model::run_method`] (for `forward`, as [`Model::predict`]), plus
+    /// [`Code::Cancelled`] (the options were cancelled, before or during the call) and
+    /// [`Code::DeadlineExceeded`] (the call ran past the timeout). After either the model
+    /// stays usable. A method name with a NUL byte is [`Code::InvalidArgument`].
+    pub fn run_with(
+        &self,
+        method: Option<&str>,
+        inputs: &[&Tensor],
+        options: &RunOptions,
+    ) -> Result<Outputs> {
+        let method = method.map(|m| cstring(m, "method name")).transpose()?;
+        with_handles(inputs, |handles| {
+            self.run_raw(method.as_deref(), None, handles, options)
+        })
+    }
+
+    /// [`run_with`](Model::run_with) with inputs matched to the method's argument names, in
+    /// any order: the general form of [`predict_named`](Model::predict_named) and
+    /// [`run_method_named`](Model::run_method_named).
+    ///
+    /// ```
+    /// use torchinfer::{Code, Model, RunOptions, Tensor};
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// // named.pt: forward(ids, mask, bias=None, scale=1.0) -> ids * mask * scale (+ bias)
+    /// let model = Model::load(format!("{dir}/named.pt")).unwrap();
+    /// let ids = Tensor::from_slice(&[1f32, 2., 3.], &[1, 3]).unwrap();
+    /// let mask = Tensor::from_slice(&[1f32, 0., 1.], &[1, 3]).unwrap();
+    /// let opts = RunOptions::new();
+    /// let out = model.run_named_with(None, &[("mask", &mask), ("ids", &ids)], &opts).unwrap();
+    /// assert_eq!(out.get(0).unwrap().to_vec::<f32>().unwrap(), [1., 0., 3.]);
+    /// opts.cancel();
+    /// let err = model.run_named_with(None, &[("mask", &mask), ("ids", &ids)], &opts);
+    /// assert_eq!(err.unwrap_err().code(), Code::Cancelled);
+    /// ```
+    ///
+    /// Errors: as [`Model::run_with`]; an unknown, duplicate or missing name is
+    /// [`Code::InvalidArgument`].
+    pub fn run_named_with(
+        &self,
+        method: Option<&str>,
+        inputs: &[(&str, &Tensor)],
+        options: &RunOptions,
+    ) -> Result<Outputs> {
+        let method = method.map(|m| cstring(m, "method name")).transpose()?;
+        with_named_handles(inputs, |names, handles| {
+            self.run_raw(method.as_deref(), Some(names), handles, options)
+        })
+    }
+
+    /// One ti_model_run call: `names` None passes the inputs positionally.
+    fn run_raw(
+        &self,
+        method: Option<&CStr>,
+        names: Option<&[*const c_char]>,
+        handles: &[*const sys::ti_tensor_t],
+        options: &RunOptions,
+    ) -> Result<Outputs> {
+        new_outputs(|out| {
+            // SAFETY: live model (concurrent calls are allowed); `method` is NULL or a valid C
+            // string; `names` is NULL or one valid C string per handle; `handles` are live
+            // tensors; `options` is a live run options object ("One object may be shared by
+            // any number of concurrent calls"), kept alive by the `&RunOptions` borrow for the
+            // whole call. All are borrowed only for the duration of the call.
+            unsafe {
+                sys::ti_model_run(
+                    self.as_raw(),
+                    method.map_or(ptr::null(), CStr::as_ptr),
+                    names.map_or(ptr::null(), array_ptr),
+                    array_ptr(handles),
+                    handles.len(),
+                    options.as_raw(),
+                    out,
+                )
+            }
+        })
+    }
+
     /// The names of `forward`'s arguments (without `self`), in schema order.
     pub fn inputs(&self) -> Vec<&str> {
         // SAFETY: live model; names are views valid until the model is freed.
         unsafe {
             (0..sys::ti_model_input_count(self.as_raw()))
                 .map(|i| crate::view_str(sys::ti_model_input_name(self.as_raw(), i)))
+                .collect()
+        }
+    }
+
+    /// The declared types of `forward`'s arguments, for display, in the order of
+    /// [`inputs`](Model::inputs): a TorchScript annotation (`"Tensor"`, `"Optional[Tensor]"`,
+    /// `"int"`), or for a `.pt2` input its dtype and sizes with dynamic sizes as symbols
+    /// (`"Tensor(float32, [s0, 8])"`).
+    ///
+    /// ```
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// // named.pt: forward(ids: Tensor, mask: Tensor, bias: Optional[Tensor] = None, scale: float = 1.0)
+    /// let model = torchinfer::Model::load(format!("{dir}/named.pt")).unwrap();
+    /// assert_eq!(model.inputs(), ["ids", "mask", "bias", "scale"]);
+    /// assert_eq!(model.input_types(), ["Tensor", "Tensor", "Optional[Tensor]", "float"]);
+    /// ```
+    pub fn input_types(&self) -> Vec<&str> {
+        // SAFETY: live model; types are views valid until the model is freed.
+        unsafe {
+            (0..sys::ti_model_input_count(self.as_raw()))
+                .map(|i| crate::view_str(sys::ti_model_input_type(self.as_raw(), i)))
                 .collect()
         }
     }
@@ -405,6 +532,7 @@ impl fmt::Debug for Model {
             .field("device", &self.device())
             .field("format", &self.format())
             .field("inputs", &self.inputs())
+            .field("input_types", &self.input_types())
             .field("methods", &self.methods())
             .finish()
     }

@@ -25,6 +25,8 @@ fn handles_are_send_and_sync() {
     send_sync::<Outputs>();
     send_sync::<Error>();
     send_sync::<torchinfer::LoadOptions>();
+    send_sync::<torchinfer::RunOptions>();
+    send_sync::<torchinfer::CancelHandle>();
 }
 
 #[test]
@@ -227,6 +229,160 @@ fn ndarray_conversions() {
     assert_eq!(
         y.to_array::<f32>().unwrap_err().code(),
         Code::InvalidArgument
+    );
+}
+
+#[cfg(feature = "ndarray")]
+#[test]
+fn ndarray_empty_tensors() {
+    // The crate's own re-export: no separate (possibly incompatible) ndarray dependency.
+    use torchinfer::ndarray::{Array2, ArrayD, IxDyn};
+    let _leaks = LeakCheck::new();
+    let model = load("identity.pt");
+    for shape in [[0i64, 3], [3, 0]] {
+        let dims = [shape[0] as usize, shape[1] as usize];
+        let empty = Tensor::from_slice::<f32>(&[], &shape).unwrap();
+        assert_eq!(
+            empty.to_array::<f32>().unwrap(),
+            ArrayD::<f32>::zeros(IxDyn(&dims))
+        );
+        // An empty model output, and an empty array going in.
+        let x = Tensor::from_array(&Array2::<i64>::zeros(dims)).unwrap();
+        assert_eq!(x.shape(), &shape);
+        let y = model.run_method("double", &[&x]).unwrap().get(0).unwrap();
+        let back: ArrayD<i64> = ArrayD::try_from(&y).unwrap();
+        assert_eq!(back.shape(), &dims);
+        assert_eq!(back.len(), 0);
+    }
+    let b = Tensor::from_slice::<bool>(&[], &[2, 0, 5]).unwrap();
+    assert_eq!(b.to_array::<bool>().unwrap().shape(), &[2, 0, 5]);
+    // An empty tensor whose non-zero sizes multiply past isize::MAX: the library may refuse
+    // the shape (InvalidArgument); if it accepts it, ndarray cannot hold it: Unsupported, never
+    // Internal.
+    match Tensor::from_slice::<f32>(&[], &[0, 1 << 62, 4]) {
+        Err(err) => assert_eq!(err.code(), Code::InvalidArgument, "{err}"),
+        Ok(wide) => {
+            assert_eq!(wide.numel(), 0);
+            let err = wide.to_array::<f32>().unwrap_err();
+            assert_eq!(err.code(), Code::Unsupported, "{err}");
+        }
+    }
+    // The element type is still checked for an empty tensor.
+    assert_eq!(
+        Tensor::from_slice::<f32>(&[], &[0, 3])
+            .unwrap()
+            .to_array::<i32>()
+            .unwrap_err()
+            .code(),
+        Code::InvalidArgument
+    );
+}
+
+#[test]
+fn input_types() {
+    let _leaks = LeakCheck::new();
+    let named = load("named.pt");
+    assert_eq!(
+        named.input_types(),
+        ["Tensor", "Tensor", "Optional[Tensor]", "float"]
+    );
+    assert_eq!(named.input_types().len(), named.inputs().len());
+    let slow = load("slow.pt");
+    assert_eq!(slow.inputs(), ["x", "n"]);
+    assert_eq!(slow.input_types(), ["Tensor", "int"]);
+    assert_eq!(load("mlp.pt").input_types(), ["Tensor"]);
+    assert!(format!("{named:?}").contains("Optional[Tensor]"));
+    if !model_path("dynamic.pt2").exists() {
+        eprintln!("input_types: skipping the .pt2 part: dynamic.pt2 is not in the fixtures");
+        return;
+    }
+    // dynamic.pt2: x [B, 8], y [B, 4] with a dynamic batch B shared by both.
+    let pt2 = load("dynamic.pt2");
+    assert_eq!(pt2.inputs(), ["x", "y"]);
+    let types = pt2.input_types();
+    assert_eq!(types.len(), 2);
+    for (ty, width) in types.iter().zip(["8", "4"]) {
+        assert!(
+            ty.starts_with("Tensor(float32, [s") && ty.ends_with(&format!(", {width}])")),
+            "{types:?}"
+        );
+    }
+    // One symbol for the shared batch size.
+    assert_eq!(
+        types[0].split(',').nth(1),
+        types[1].split(',').nth(1),
+        "{types:?}"
+    );
+}
+
+/// A NUL byte inside a path, device, method, input or output name cannot reach the C API
+/// (it would silently cut the string): each is rejected with InvalidArgument before the call.
+#[test]
+fn embedded_nul_bytes_are_invalid_arguments() {
+    let _leaks = LeakCheck::new();
+    let model = load("identity.pt");
+    let x = Tensor::from_slice(&[1f32, 2.], &[2]).unwrap();
+    let nul = |r: Result<Outputs, Error>, what: &str| {
+        let err = r.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{what}: {err}");
+        assert!(err.message().contains("NUL"), "{what}: {err}");
+        assert!(err.as_raw().is_none(), "{what}: checked by the crate");
+    };
+    nul(model.run_method("double\0x", &[&x]), "run_method");
+    nul(
+        model.run_method_named("double\0x", &[("x", &x)]),
+        "run_method_named method",
+    );
+    nul(
+        model.run_method_named("double", &[("x\0y", &x)]),
+        "run_method_named input",
+    );
+    nul(model.predict_named(&[("x\0", &x)]), "predict_named");
+    let outputs = model.predict(&[&x]).unwrap();
+    let err = outputs.get_by_name("0\0x").unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err}");
+    assert!(err.message().contains("NUL"), "{err}");
+    // Without the NUL each of these works (so it is the NUL that was rejected).
+    assert_eq!(f32s(&outputs, "0"), [1., 2.]);
+    assert_eq!(
+        model
+            .run_method_named("double", &[("x", &x)])
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap(),
+        [2., 4.]
+    );
+
+    let demo = load("demo.pt");
+    let features = Tensor::from_slice(&[0.5f32, -1.0, 2.0, 0.1], &[1, 4]).unwrap();
+    let out = demo.predict(&[&features]).unwrap();
+    assert_eq!(
+        out.get_by_name("probs\0x").unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    assert_eq!(out.get_by_name("probs").unwrap().shape(), &[1, 3]);
+
+    let path = model_path("mlp.pt");
+    let mut with_nul = path.clone().into_os_string();
+    with_nul.push("\0x");
+    let load_err = |r: Result<Model, Error>, what: &str| {
+        let err = r.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{what}: {err}");
+        assert!(err.message().contains("NUL"), "{what}: {err}");
+    };
+    load_err(Model::load(&with_nul), "path");
+    load_err(Model::builder().device("cpu\0x").load(&path), "device");
+    load_err(
+        Model::builder()
+            .device("cuda\0")
+            .load_from_bytes(&std::fs::read(&path).unwrap()),
+        "device (bytes)",
+    );
+    assert_eq!(
+        Model::builder().device("cpu").load(&path).unwrap().device(),
+        "cpu"
     );
 }
 
@@ -629,6 +785,8 @@ fn every_error_code() {
         Code::Device,
         Code::Unsupported,
         Code::Internal,
+        Code::Cancelled,
+        Code::DeadlineExceeded,
     ] {
         assert_eq!(Code::from_raw(code.to_raw()), code);
         assert!(code.name().starts_with("TI_ERR_") && code.name() != "TI_ERR_UNKNOWN");
