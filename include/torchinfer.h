@@ -18,17 +18,19 @@
  *   that stays valid until the handle it came from is freed.
  *
  * Thread safety.
- *   - ti_model_t: any number of threads may call ti_model_predict*,
+ *   - ti_model_t: any number of threads may call ti_model_run, ti_model_predict*,
  *     ti_model_run_method* and the accessors on one model at the same time.
  *     ti_model_free must not race with any other use of that model.
  *   - Models may be loaded concurrently from any number of threads.
  *   - ti_tensor_t and ti_outputs_t are never modified by the library after
  *     creation: any number of threads may read them, and one tensor may be an
  *     input of concurrent predictions. Freeing must not race with other uses of
- *     the same handle. Exception: inputs are passed to the model as they are
- *     (no defensive copy), so a model that modifies an argument in place
- *     (x.add_(1) in TorchScript) modifies the input tensor's data, as it would
- *     in Python; do not share inputs across concurrent calls to such a model.
+ *     the same handle. A TorchScript method that may write to an argument in
+ *     place (x.add_(1); found by alias analysis at load) gets a private copy of
+ *     it; other inputs are passed without a copy. A result leaf that shares
+ *     storage with the module's state (a buffer it returns) is copied.
+ *   - ti_run_options_t: ti_run_options_cancel is thread-safe at any time; set
+ *     the timeout before sharing the options (later calls see the new value).
  *   - ti_load_options_t: not synchronized; do not set options from one thread
  *     while another thread loads with them.
  *   - A handle may be freed on a different thread than the one that made it.
@@ -149,7 +151,7 @@ TI_API int ti_get_num_threads(void);
 TI_API int ti_cuda_device_count(void);
 
 /**
- * The number of live handles (models, tensors, outputs, load options and errors) in the process.
+ * The number of live handles (models, tensors, outputs, load and run options, errors) in the process.
  * For leak tests: after a test frees everything it made, this is back where it started.
  */
 TI_API int64_t ti_live_handles(void);
@@ -255,6 +257,18 @@ TI_API void ti_load_options_free(ti_load_options_t *o);
  * type other than cpu and cuda, e.g. "mps").
  */
 TI_API ti_error_t *ti_load_options_set_device(ti_load_options_t *o, const char *device);
+
+/**
+ * Optimises TorchScript models at load for inference. 0 (the default): load as saved.
+ * 1: freeze the module (parameters and attributes become constants, submodules are inlined)
+ * and apply LibTorch's inference passes (torch::jit::optimize_for_inference: folding of
+ * batch norms into convolutions, pre-packed weights, fused operators). Outputs agree with
+ * level 0 within floating-point reassociation (about 1e-5 relative on float32; see README).
+ * A frozen model has only `forward` and the methods exported with @torch.jit.export.
+ * No effect on .pt2 packages (compiled when exported).
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL, or level outside 0..1).
+ */
+TI_API ti_error_t *ti_load_options_set_optimize(ti_load_options_t *o, int level);
 
 /* ------------------------------------------------------------------------ */
 /* Models                                                                    */
@@ -452,6 +466,30 @@ TI_API ti_error_t *ti_outputs_get(const ti_outputs_t *o, size_t i, ti_tensor_t *
  * lists the names).
  */
 TI_API ti_error_t *ti_outputs_find(const ti_outputs_t *o, const char *name, ti_tensor_t **out);
+
+/*
+ * Reading a leaf without a tensor handle: one call each, for bindings that copy results into
+ * their own memory (no allocation, no handle to free).
+ */
+
+/** Leaf `i`'s element type; TI_DTYPE_FLOAT32 when `o` is NULL or `i` out of range. */
+TI_API ti_dtype_t ti_outputs_dtype(const ti_outputs_t *o, size_t i);
+
+/** Leaf `i`'s number of dimensions (0 for a scalar, and when `o` is NULL or `i` out of range). */
+TI_API size_t ti_outputs_ndim(const ti_outputs_t *o, size_t i);
+
+/** Leaf `i`'s sizes (a view valid until `o` is freed; NULL for 0 dims or out of range). */
+TI_API const int64_t *ti_outputs_shape(const ti_outputs_t *o, size_t i);
+
+/** Leaf `i`'s size in bytes (0 when `o` is NULL or `i` out of range). */
+TI_API size_t ti_outputs_nbytes(const ti_outputs_t *o, size_t i);
+
+/**
+ * Copies leaf `i`'s data (row-major) into `dst`, as ti_tensor_copy_to does for a tensor, from
+ * any device. Errors: TI_ERR_INVALID_ARGUMENT (NULL argument, i out of range, or dst_nbytes !=
+ * ti_outputs_nbytes(o, i)), TI_ERR_RUNTIME (a device copy failed).
+ */
+TI_API ti_error_t *ti_outputs_copy_to(const ti_outputs_t *o, size_t i, void *dst, size_t dst_nbytes);
 
 /** Frees an outputs set. Accepts NULL. Tensors obtained from it stay valid. */
 TI_API void ti_outputs_free(ti_outputs_t *o);
