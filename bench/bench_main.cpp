@@ -91,8 +91,11 @@ class RawRunner {
 class CApiRunner {
  public:
   // With `opts`, calls go through ti_model_run with those run options.
-  explicit CApiRunner(const Case& c, const ti_run_options_t* opts = nullptr) : opts_(opts) {
-    check(ti_model_load(path(c.file).c_str(), nullptr, &model_));
+  explicit CApiRunner(const Case& c, const ti_run_options_t* opts = nullptr, int optimize = 0) : opts_(opts) {
+    ti_load_options_t* load = ti_load_options_create();
+    check(ti_load_options_set_optimize(load, optimize));
+    check(ti_model_load(path(c.file).c_str(), load, &model_));
+    ti_load_options_free(load);
     auto values = input_values(c);
     check(ti_tensor_create(TI_DTYPE_FLOAT32, c.shape.data(), c.shape.size(), values.data(),
                            values.size() * sizeof(float), &x_));
@@ -362,6 +365,64 @@ void cancel_latency() {
               timeout_ms, timeout_ms / full_ms, timeout_ms / full_ms <= 0.5 ? "ok" : "ABOVE TARGET");
 }
 
+// A rejected call (the MLP given 15 features instead of 16: LibTorch raises inside addmm)
+// against a good one, interleaved. LibTorch 1.x symbolised a C++ backtrace for every error.
+void error_cost() {
+  CApiRunner good(kMlp);
+  CApiRunner bad(Case{kMlp.file, {1, 15}});
+  for (int i = 0; i < 200; ++i) {
+    good.call();
+    if (bad.run_once(nullptr) != TI_ERR_RUNTIME) {
+      std::fprintf(stderr, "error: the bad MLP call did not fail with TI_ERR_RUNTIME\n");
+      std::exit(1);
+    }
+  }
+  const auto m = interleaved(60, 50, {[&] { good.call(); }, [&] { bad.run_once(nullptr); }});
+  std::printf("\nRejected calls (MLP, wrong input width; paired medians):\n");
+  std::printf("good call %.2f us, rejected call %.2f us: %.1fx (target <= 10x) %s\n", m[0], m[1],
+              m[1] / m[0], m[1] / m[0] <= 10 ? "ok" : "ABOVE TARGET");
+}
+
+// ti_load_options_set_optimize(o, 1) against level 0, with one and two intra-op threads, and
+// the first calls after a load (the profiling executor optimises during the first runs).
+void optimize_gain(const Case& c, const char* label, int blocks, int calls_per_block) {
+  std::printf("%s:\n", label);
+  for (int threads : {1, 2}) {
+    check(ti_set_num_threads(threads));
+    CApiRunner plain(c), optimized(c, nullptr, 1);
+    for (int i = 0; i < (calls_per_block > 1 ? 500 : 3); ++i) {
+      plain.call();
+      optimized.call();
+    }
+    double max_diff = 0, max_abs = 0;
+    for (size_t i = 0; i < plain.output().size(); ++i) {
+      max_diff = std::max(max_diff, static_cast<double>(std::abs(plain.output()[i] - optimized.output()[i])));
+      max_abs = std::max(max_abs, static_cast<double>(std::abs(plain.output()[i])));
+    }
+    const auto m = interleaved(blocks, calls_per_block, {[&] { plain.call(); }, [&] { optimized.call(); }});
+    std::printf("  %d thread(s): level 0 %.2f us, level 1 %.2f us: optimised/plain = %.3fx; max |diff| %.2g of max |y| %.2g\n",
+                threads, m[0], m[1], m[1] / m[0], max_diff, max_abs);
+  }
+  check(ti_set_num_threads(1));
+  using Clock = std::chrono::steady_clock;
+  for (int level : {0, 1}) {
+    std::vector<double> first, second, tenth;
+    for (int rep = 0; rep < 3; ++rep) {
+      CApiRunner r(c, nullptr, level);
+      for (int call = 1; call <= 10; ++call) {
+        const auto start = Clock::now();
+        r.call();
+        const double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+        if (call == 1) first.push_back(us);
+        if (call == 2) second.push_back(us);
+        if (call == 10) tenth.push_back(us);
+      }
+    }
+    std::printf("  after load, level %d: 1st call %.1f us, 2nd %.1f us, 10th %.1f us (medians of 3 loads)\n",
+                level, median(first), median(second), median(tenth));
+  }
+}
+
 long rss_kb() {
   long pages_total = 0, pages_resident = 0;
   std::ifstream("/proc/self/statm") >> pages_total >> pages_resident;
@@ -486,6 +547,11 @@ int main(int argc, char** argv) {
 
   run_options_overhead();
   if (have_resnet) cancel_latency();
+  error_cost();
+  std::printf("\nOptimised loading (ti_load_options_set_optimize level 1 = freeze + optimize_for_inference;\n"
+              "paired medians):\n");
+  optimize_gain(kMlp, "MLP predict", 200, 200);
+  if (have_resnet) optimize_gain(kResnet, "ResNet-18 predict (batch 1)", 30, 1);
 
   const int cycles = 100000;
   const long growth = rss_growth_kb(cycles);

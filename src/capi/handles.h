@@ -51,6 +51,8 @@ ti_error_t* null_argument(const char* what) noexcept;
 
 // The ScalarType of a C dtype; throws InvalidArgument for values outside ti_dtype_t.
 c10::ScalarType to_scalar_type(ti_dtype_t dtype);
+// The C dtype of a tensor the library made (only representable dtypes reach handles).
+ti_dtype_t to_dtype(c10::ScalarType st) noexcept;
 
 }  // namespace ti::capi
 

@@ -72,6 +72,18 @@ ti_error_t* ti_load_options_set_device(ti_load_options_t* o, const char* device)
   TI_CATCH(Internal)
 }
 
+ti_error_t* ti_load_options_set_optimize(ti_load_options_t* o, int level) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(o);
+  if (level < 0 || level > 1) {
+    return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT,
+                                "optimize level must be 0 or 1, got " + std::to_string(level));
+  }
+  o->config.optimize = level;
+  return nullptr;
+  TI_CATCH(Internal)
+}
+
 ti_error_t* ti_model_load(const char* path, const ti_load_options_t* opts, ti_model_t** out) {
   TI_TRY
   TI_CHECK_NOT_NULL(out);

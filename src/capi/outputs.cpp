@@ -1,5 +1,7 @@
 #include "capi/handles.h"
 
+#include "core/tensor.h"
+
 using ti::capi::null_argument;
 
 extern "C" {
@@ -43,6 +45,40 @@ ti_error_t* ti_outputs_find(const ti_outputs_t* o, const char* name, ti_tensor_t
   return ti::capi::make_error(TI_ERR_NOT_FOUND, "no output named '" + std::string(name) +
                                                     "'; the outputs are: " + names);
   TI_CATCH(Internal)
+}
+
+ti_dtype_t ti_outputs_dtype(const ti_outputs_t* o, size_t i) {
+  if (!o || i >= o->leaves.size()) return TI_DTYPE_FLOAT32;
+  return ti::capi::to_dtype(o->leaves[i].tensor.scalar_type());
+}
+
+size_t ti_outputs_ndim(const ti_outputs_t* o, size_t i) {
+  if (!o || i >= o->leaves.size()) return 0;
+  return static_cast<size_t>(o->leaves[i].tensor.dim());
+}
+
+const int64_t* ti_outputs_shape(const ti_outputs_t* o, size_t i) {
+  if (!o || i >= o->leaves.size() || o->leaves[i].tensor.dim() == 0) return nullptr;
+  return o->leaves[i].tensor.sizes().data();
+}
+
+size_t ti_outputs_nbytes(const ti_outputs_t* o, size_t i) {
+  if (!o || i >= o->leaves.size()) return 0;
+  return ti::core::tensor_nbytes(o->leaves[i].tensor);
+}
+
+ti_error_t* ti_outputs_copy_to(const ti_outputs_t* o, size_t i, void* dst, size_t dst_nbytes) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(o);
+  if (i >= o->leaves.size()) {
+    return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT, "output index " + std::to_string(i) +
+                                                             " is out of range: there are " +
+                                                             std::to_string(o->leaves.size()));
+  }
+  if (dst == nullptr && dst_nbytes != 0) return null_argument("dst");
+  ti::core::copy_to_host(o->leaves[i].tensor, dst, dst_nbytes);
+  return nullptr;
+  TI_CATCH(Runtime)
 }
 
 void ti_outputs_free(ti_outputs_t* o) { delete o; }

@@ -35,6 +35,13 @@ const DtypeInfo* find_dtype(ti_dtype_t dtype) noexcept {
 
 }  // namespace
 
+ti_dtype_t to_dtype(c10::ScalarType st) noexcept {
+  for (const auto& info : kDtypes) {
+    if (info.scalar_type == st) return info.dtype;
+  }
+  return TI_DTYPE_FLOAT32;  // unreachable: outputs of other dtypes are rejected by predict
+}
+
 c10::ScalarType to_scalar_type(ti_dtype_t dtype) {
   const DtypeInfo* info = find_dtype(dtype);
   if (!info) core::fail(core::ErrorKind::InvalidArgument, "unknown dtype " + std::to_string(static_cast<int>(dtype)));
@@ -103,12 +110,7 @@ ti_error_t* ti_tensor_wrap(ti_dtype_t dtype, const int64_t* shape, size_t ndim, 
 void ti_tensor_free(ti_tensor_t* t) { delete t; }
 
 ti_dtype_t ti_tensor_dtype(const ti_tensor_t* t) {
-  if (!t) return TI_DTYPE_FLOAT32;
-  const auto st = t->tensor.scalar_type();
-  for (const auto& info : ti::capi::kDtypes) {
-    if (info.scalar_type == st) return info.dtype;
-  }
-  return TI_DTYPE_FLOAT32;  // unreachable: outputs of other dtypes are rejected by predict
+  return t ? ti::capi::to_dtype(t->tensor.scalar_type()) : TI_DTYPE_FLOAT32;
 }
 
 size_t ti_tensor_ndim(const ti_tensor_t* t) { return t ? static_cast<size_t>(t->tensor.dim()) : 0; }

@@ -47,6 +47,7 @@ std::string join_names(const std::vector<std::string>& names) {
 }  // namespace
 
 std::unique_ptr<Model> Model::load_file(const std::string& path, const LoadConfig& config) {
+  QuietBacktraces quiet;
   const auto source = archive::ByteSource::open_file(path);
   // A FIFO or a device would block the loader or never end.
   if (!source.regular()) fail(ErrorKind::ModelFormat, "'" + path + "' is not a regular file");
@@ -59,6 +60,7 @@ std::unique_ptr<Model> Model::load_file(const std::string& path, const LoadConfi
 }
 
 std::unique_ptr<Model> Model::load_buffer(const void* data, size_t len, const LoadConfig& config) {
+  QuietBacktraces quiet;
   if (len == 0) fail(ErrorKind::ModelFormat, "cannot load an empty buffer as a model");
   const auto source = archive::ByteSource::memory(data, len);
   const archive::Sniffed sniffed = archive::sniff(source);

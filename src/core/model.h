@@ -21,6 +21,7 @@ namespace ti::core {
 struct LoadConfig {
   c10::Device device{c10::kCPU};
   bool device_set = false;  // false: the format's default (a .pt2 runs where it was compiled for)
+  int optimize = 0;         // TorchScript: 1 = freeze + optimize_for_inference
 };
 
 // How a tensor handed in by the caller reaches an argument.

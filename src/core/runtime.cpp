@@ -3,6 +3,9 @@
 #include "core/error.h"
 
 #include <ATen/Parallel.h>
+#include <c10/util/Backtrace.h>
+#include <c10/util/Logging.h>
+#include <torch/version.h>
 
 #include <atomic>
 #include <string>
@@ -19,7 +22,29 @@ void apply_num_threads() {
   if (wanted > 0 && at::get_num_threads() != wanted) at::set_num_threads(wanted);
 }
 
+#if TORCH_VERSION_MAJOR < 2
+thread_local int t_quiet_depth = 0;
+
+// Replaces c10's stack-trace fetcher once, when the library is loaded: inside a library call
+// it returns nothing; anywhere else it does what LibTorch's default does.
+const bool g_fetcher_installed = [] {
+  c10::SetStackTraceFetcher([]() -> std::string {
+    if (t_quiet_depth > 0) return std::string();
+    return c10::get_backtrace(/*frames_to_skip=*/1);
+  });
+  return true;
+}();
+#endif
+
 }  // namespace
+
+#if TORCH_VERSION_MAJOR < 2
+QuietBacktraces::QuietBacktraces() noexcept { ++t_quiet_depth; }
+QuietBacktraces::~QuietBacktraces() { --t_quiet_depth; }
+#else
+QuietBacktraces::QuietBacktraces() noexcept = default;
+QuietBacktraces::~QuietBacktraces() = default;
+#endif
 
 void set_num_threads(int n) {
   if (n < 1 || n > kMaxThreads) {

@@ -1,7 +1,10 @@
 // Running methods: inputs, named inputs, output trees, dtypes, and every runtime error.
 #include "fixture.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 using namespace ti_test;
 
@@ -305,3 +308,91 @@ TEST_F(Predict, AllocationFailureIsOutOfMemoryAndTheModelStaysUsable) {
 }
 
 }  // namespace
+
+TEST_F(CapiTest, LeavesAreReadableWithoutATensorHandle) {
+  auto m = load("structured.pt");
+  auto x = make_f32({1, -2, 3.5f, 0.25f, 4, -1}, {2, 3});
+  const ti_tensor_t* in[] = {x.get()};
+  ti_outputs_t* raw = nullptr;
+  ASSERT_TRUE(Ok(ti_model_predict(m.get(), in, 1, &raw)));
+  Outputs o(raw);
+  ASSERT_GE(ti_outputs_count(o.get()), 2u);
+  const int64_t live = ti_live_handles();
+  for (size_t i = 0; i < ti_outputs_count(o.get()); ++i) {
+    auto t = output(o.get(), ti_outputs_name(o.get(), i));
+    EXPECT_EQ(ti_outputs_dtype(o.get(), i), ti_tensor_dtype(t.get()));
+    ASSERT_EQ(ti_outputs_ndim(o.get(), i), ti_tensor_ndim(t.get()));
+    EXPECT_EQ(ti_outputs_nbytes(o.get(), i), ti_tensor_nbytes(t.get()));
+    if (ti_outputs_ndim(o.get(), i) > 0) {
+      EXPECT_EQ(std::vector<int64_t>(ti_outputs_shape(o.get(), i), ti_outputs_shape(o.get(), i) + ti_outputs_ndim(o.get(), i)),
+                shape_of(t.get()));
+    }
+    std::vector<char> a(ti_outputs_nbytes(o.get(), i)), b(a.size());
+    ASSERT_TRUE(Ok(ti_outputs_copy_to(o.get(), i, a.data(), a.size())));
+    ASSERT_TRUE(Ok(ti_tensor_copy_to(t.get(), b.data(), b.size())));
+    EXPECT_EQ(a, b) << ti_outputs_name(o.get(), i);
+  }
+  EXPECT_EQ(ti_live_handles(), live);
+  // Bad arguments.
+  const size_t n = ti_outputs_count(o.get());
+  char buf[64];
+  EXPECT_TRUE(Fails(ti_outputs_copy_to(o.get(), n, buf, sizeof buf), TI_ERR_INVALID_ARGUMENT, "out of range"));
+  EXPECT_TRUE(Fails(ti_outputs_copy_to(o.get(), 0, buf, ti_outputs_nbytes(o.get(), 0) + 1), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_outputs_copy_to(nullptr, 0, buf, sizeof buf), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_outputs_copy_to(o.get(), 0, nullptr, 4), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_EQ(ti_outputs_nbytes(o.get(), n), 0u);
+  EXPECT_EQ(ti_outputs_ndim(nullptr, 0), 0u);
+  EXPECT_EQ(ti_outputs_shape(o.get(), n), nullptr);
+  EXPECT_EQ(ti_outputs_dtype(nullptr, 0), TI_DTYPE_FLOAT32);
+}
+
+TEST_F(CapiTest, RejectedCallsKeepTheMessageWithoutABacktrace) {
+  auto m = load("mlp.pt");
+  auto x = make_f32(std::vector<float>(15, 1.0f), {1, 15});
+  const ti_tensor_t* in[] = {x.get()};
+  ti_outputs_t* raw = nullptr;
+  ti_error_t* e = ti_model_predict(m.get(), in, 1, &raw);
+  ASSERT_EQ(ti_error_code(e), TI_ERR_RUNTIME);
+  const std::string message = ti_error_message(e);
+  ti_error_free(e);
+  EXPECT_NE(message.find("cannot be multiplied"), std::string::npos) << message;
+  EXPECT_EQ(message.find("frame #"), std::string::npos) << message;
+}
+
+TEST_F(CapiTest, OptimizedLoadGivesTheSameOutputs) {
+  Options opts(ti_load_options_create());
+  EXPECT_TRUE(Fails(ti_load_options_set_optimize(opts.get(), 2), TI_ERR_INVALID_ARGUMENT, "0 or 1"));
+  EXPECT_TRUE(Fails(ti_load_options_set_optimize(opts.get(), -1), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_load_options_set_optimize(nullptr, 1), TI_ERR_INVALID_ARGUMENT));
+  ASSERT_TRUE(Ok(ti_load_options_set_optimize(opts.get(), 1)));
+  for (const char* file : {"mlp.pt", "demo.pt", "identity.pt"}) {
+    auto plain = load(file);
+    ti_model_t* raw = nullptr;
+    ASSERT_TRUE(Ok(ti_model_load(model_path(file).c_str(), opts.get(), &raw))) << file;
+    Model optimized(raw);
+    const int64_t width = std::string(file) == "mlp.pt" ? 16 : std::string(file) == "demo.pt" ? 4 : 3;
+    std::vector<float> xv(static_cast<size_t>(2 * width));
+    for (size_t i = 0; i < xv.size(); ++i) xv[i] = 0.37f * static_cast<float>(i) - 1.1f;
+    auto x = make_f32(xv, {2, width});
+    auto a = predict(plain.get(), {x.get()});
+    auto b = predict(optimized.get(), {x.get()});
+    ASSERT_EQ(ti_outputs_count(a.get()), ti_outputs_count(b.get())) << file;
+    for (size_t i = 0; i < ti_outputs_count(a.get()); ++i) {
+      EXPECT_STREQ(ti_outputs_name(a.get(), i), ti_outputs_name(b.get(), i));
+      auto va = to_f32(output(a.get(), ti_outputs_name(a.get(), i)).get());
+      auto vb = to_f32(output(b.get(), ti_outputs_name(b.get(), i)).get());
+      ASSERT_EQ(va.size(), vb.size());
+      for (size_t k = 0; k < va.size(); ++k) EXPECT_NEAR(va[k], vb[k], 1e-5f * std::max(1.0f, std::abs(va[k]))) << file;
+    }
+  }
+  // Exported methods survive freezing.
+  ti_model_t* raw = nullptr;
+  ASSERT_TRUE(Ok(ti_model_load(model_path("identity.pt").c_str(), opts.get(), &raw)));
+  Model identity(raw);
+  auto x = make_f32({1, 2, 3}, {1, 3});
+  const ti_tensor_t* in[] = {x.get()};
+  ti_outputs_t* o = nullptr;
+  ASSERT_TRUE(Ok(ti_model_run_method(identity.get(), "double", in, 1, &o)));
+  Outputs doubled(o);
+  EXPECT_EQ(to_f32(output(doubled.get(), "0").get()), (std::vector<float>{2, 4, 6}));
+}

@@ -172,8 +172,27 @@ torch::jit::Module load_module(const std::string& what, LoadFn&& load) {
   }
 }
 
-std::unique_ptr<Model> finish_load(torch::jit::Module module, const c10::Device& device) {
+// Level 1: freeze (attributes become constants, calls are inlined) and LibTorch's inference
+// passes. Methods other than forward are kept by naming them.
+torch::jit::Module optimize(torch::jit::Module module) {
+  std::vector<std::string> others;
+  for (const auto& method : module.get_methods()) {
+    if (method.name() != "forward") others.push_back(method.name());
+  }
+  try {
+    auto frozen = torch::jit::freeze(module, others);
+    return torch::jit::optimize_for_inference(frozen, others);
+  } catch (...) {
+    auto info = describe_current_exception(ErrorKind::Unsupported);
+    fail(info.kind == ErrorKind::OutOfMemory ? info.kind : ErrorKind::Unsupported,
+         "cannot optimise this model (optimize level 1: freeze + optimize_for_inference): " + info.message +
+             "; load it with level 0");
+  }
+}
+
+std::unique_ptr<Model> finish_load(torch::jit::Module module, const c10::Device& device, int optimize_level) {
   module.eval();
+  if (optimize_level >= 1) module = optimize(std::move(module));
   std::vector<torch::jit::Method> methods;
   std::vector<MethodSpec> specs;
   for (const auto& method : module.get_methods()) {
@@ -243,7 +262,7 @@ void check_archive(const archive::ByteSource& source, const archive::Sniffed& sn
 std::unique_ptr<Model> load_file(const std::string& path, const LoadConfig& config) {
   const c10::Device device = resolve_device(config.device);
   auto module = load_module("'" + path + "'", [&] { return torch::jit::load(path, device); });
-  return finish_load(std::move(module), device);
+  return finish_load(std::move(module), device, config.optimize);
 }
 
 std::unique_ptr<Model> load_buffer(const void* data, size_t len, const LoadConfig& config) {
@@ -251,7 +270,7 @@ std::unique_ptr<Model> load_buffer(const void* data, size_t len, const LoadConfi
   auto module = load_module("the buffer", [&] {
     return torch::jit::load(std::make_shared<MemoryReader>(data, len), device);
   });
-  return finish_load(std::move(module), device);
+  return finish_load(std::move(module), device, config.optimize);
 }
 
 }  // namespace ti::core::torchscript
