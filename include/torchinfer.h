@@ -26,7 +26,7 @@
  *     creation: any number of threads may read them, and one tensor may be an
  *     input of concurrent predictions. Freeing must not race with other uses of
  *     the same handle. A TorchScript method that may write to an argument in
- *     place (x.add_(1); found by alias analysis at load) gets a private copy of
+ *     place (x.add_(1); found by alias analysis on its first call) gets a copy of
  *     it; other inputs are passed without a copy. A result leaf that shares
  *     storage with the module's state (a buffer it returns) is copied.
  *   - ti_run_options_t: ti_run_options_cancel is thread-safe at any time; set

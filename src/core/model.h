@@ -33,9 +33,6 @@ struct ArgSpec {
   ArgKind kind;
   bool has_default;
   c10::IValue default_value;
-  // The method may write to this argument in place (found by alias analysis at load): it gets
-  // a private copy of the caller's tensor, which the library promises never to modify.
-  bool written = false;
 };
 
 struct MethodSpec {

@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <unordered_set>
 
 namespace ti::core::torchscript {
@@ -82,8 +84,6 @@ MethodSpec describe_method(const torch::jit::Method& method, size_t index) {
     seen_default = seen_default || a.has_default;
     spec.args.push_back(std::move(a));
   }
-  const auto written = written_arguments(method);
-  for (size_t i = 0; i < spec.args.size(); ++i) spec.args[i].written = written[i];
   return spec;
 }
 
@@ -91,7 +91,10 @@ class TorchScriptModel final : public Model {
  public:
   TorchScriptModel(torch::jit::Module module, std::vector<torch::jit::Method> methods,
                    std::vector<MethodSpec> specs, c10::Device device)
-      : Model(device, std::move(specs)), module_(std::move(module)), methods_(std::move(methods)) {
+      : Model(device, std::move(specs)),
+        module_(std::move(module)),
+        methods_(std::move(methods)),
+        written_(new Written[methods_.size()]) {
     // Storages of the module's state (parameters, buffers, other tensor attributes, in every
     // submodule): a result leaf sharing one would change when a later call updates the state.
     for (const auto& attribute : module_.named_attributes(/*recurse=*/true)) {
@@ -107,10 +110,15 @@ class TorchScriptModel final : public Model {
 
  private:
   void call(const MethodSpec& m, const at::Tensor* const* slots, Leaves& out) const override {
+    // Alias analysis runs on a method's first call rather than at load: inlining the graph
+    // builds the callees' optimised graphs, which LibTorch's executor builds (and caches) on
+    // that first call anyway.
+    Written& written = written_[m.index];
+    std::call_once(written.once, [&] { written.args = written_arguments(methods_[m.index]); });
     std::vector<c10::IValue> stack;
     stack.reserve(m.args.size() + 1);  // + self, which Method inserts in front
     for (size_t i = 0; i < m.args.size(); ++i) {
-      stack.push_back(slots[i] ? convert(m, i, *slots[i]) : m.args[i].default_value);
+      stack.push_back(slots[i] ? convert(m, i, *slots[i], written.args[i]) : m.args[i].default_value);
     }
     c10::IValue result;
     try {
@@ -128,7 +136,9 @@ class TorchScriptModel final : public Model {
     }
   }
 
-  c10::IValue convert(const MethodSpec& m, size_t index, const at::Tensor& input) const {
+  // `written`: the method may write to this argument, so it gets a private copy (the library
+  // promises never to modify the caller's tensors).
+  c10::IValue convert(const MethodSpec& m, size_t index, const at::Tensor& input, bool written) const {
     const ArgSpec& arg = m.args[index];
     auto scalar_check = [&](bool integral_only) {
       if (input.numel() != 1) {
@@ -146,7 +156,7 @@ class TorchScriptModel final : public Model {
       case ArgKind::Tensor:
       case ArgKind::OptionalTensor:
         if (input.device() != device()) return input.to(device());  // a copy already
-        return arg.written ? input.clone() : input;
+        return written ? input.clone() : input;
       case ArgKind::Int: scalar_check(true); return input.item<int64_t>();
       case ArgKind::Float: scalar_check(false); return input.item<double>();
       case ArgKind::Bool: scalar_check(false); return input.item<bool>();
@@ -160,6 +170,11 @@ class TorchScriptModel final : public Model {
   torch::jit::Module module_;  // owns what methods_ refer to
   std::vector<torch::jit::Method> methods_;
   std::unordered_set<const c10::StorageImpl*> state_storages_;
+  struct Written {
+    std::once_flag once;
+    std::vector<bool> args;
+  };
+  std::unique_ptr<Written[]> written_;  // per method, filled on its first call
 };
 
 template <typename LoadFn>
