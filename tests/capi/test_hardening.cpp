@@ -201,3 +201,21 @@ TEST_F(CapiTest, ArchivesAreCheckedBeforeLibTorchReadsThem) {
   ASSERT_TRUE(Ok(ti_model_load_buffer(good.data(), good.size(), nullptr, &m)));
   ti_model_free(m);
 }
+
+TEST_F(CapiTest, MalformedPicklesAreRefusedBeforeLibTorchUnpicklesThem) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"hostile_underflow.pt", "stack underflow"},
+      {"hostile_deep.pt", "nested deeper than 1000 levels"},
+      {"hostile_memo.pt", "memo read of slot 5"},
+      {"hostile_storage.pt", "claims 2048 bytes but its record has 16"},
+      {"hostile_extent.pt", "addresses element 99 of a storage of 4"},
+      {"hostile_truncated_pkl.pt", "runs past the end"},
+  };
+  for (const auto& [file, why] : cases) {
+    ti_model_t* m = nullptr;
+    EXPECT_TRUE(Fails(ti_model_load(model_path(file).c_str(), nullptr, &m), TI_ERR_MODEL_FORMAT, why)) << file;
+    EXPECT_EQ(m, nullptr);
+    const auto bytes = read_file(model_path(file));
+    EXPECT_TRUE(Fails(ti_model_load_buffer(bytes.data(), bytes.size(), nullptr, &m), TI_ERR_MODEL_FORMAT, why)) << file;
+  }
+}

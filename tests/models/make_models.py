@@ -14,6 +14,7 @@ same files:
                          stateful.pt: forward(x) -> (its call-count buffer, weight[1:])
   OUT_DIR/newer.pt       mlp.pt relabelled as written by a future PyTorch
   OUT_DIR/fake.pt2       a ZIP laid out like an AOTInductor package, with no model in it
+  OUT_DIR/hostile_*.pt   mlp.pt with a malformed data.pkl or records (see write_hostile)
   OUT_DIR/reference.json cases: model, method, inputs, expected leaf outputs
 
 With torch 2.6 or newer (the LibTorch 2.x leg) it also exports AOTInductor packages
@@ -221,6 +222,43 @@ def write_fake_pt2(path):
         z.writestr("fake/data/aotinductor/model/abc.wrapper.cpp", "// no model here\n")
 
 
+def write_hostile(out_dir):
+    """Archives built to break LibTorch's loader (issue 9), derived from mlp.pt: each must be
+    refused with TI_ERR_MODEL_FORMAT before LibTorch reads it. Also the fuzzer's seeds."""
+    src = os.path.join(out_dir, "mlp.pt")
+
+    def rewrite(name, replace):
+        with zipfile.ZipFile(src) as zin, \
+                zipfile.ZipFile(os.path.join(out_dir, name), "w", zipfile.ZIP_STORED) as zout:
+            for item in zin.infolist():
+                data = replace(item.filename, zin.read(item.filename))
+                if data is not None:
+                    zout.writestr(item.filename, data)
+
+    def pkl(body):
+        return lambda f, d: body if f.endswith("/data.pkl") else d
+
+    def string(s):
+        b = s.encode()
+        return b"X" + len(b).to_bytes(4, "little") + b
+
+    # A tensor of 100 floats over a 4-float storage (data/0 shrunk to 16 bytes).
+    tensor = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n("
+              + b"(" + string("storage") + b"ctorch\nFloatStorage\n" + string("0") + string("cpu")
+              + b"K\x04tQ" + b"K\x00" + b"Kd\x85" + b"K\x01\x85" + b"\x89" + b"}tR.")
+    shrink = lambda f, d: d[:16] if f.endswith("/data/0") else d
+    cases = {
+        "hostile_underflow.pt": pkl(b"\x80\x02R."),                          # REDUCE on nothing
+        "hostile_deep.pt": pkl(b"\x80\x02N" + b"\x85" * 1_000_000 + b"."),  # 10^6 nested tuples
+        "hostile_memo.pt": pkl(b"\x80\x02h\x05."),                          # a never-written memo slot
+        "hostile_storage.pt": shrink,                                        # records shorter than storages
+        "hostile_extent.pt": lambda f, d: tensor if f.endswith("/data.pkl") else shrink(f, d),
+        "hostile_truncated_pkl.pt": pkl(b"\x80\x02X\xff\xff\x00\x00ab."),  # a string past the end
+    }
+    for name, replace in cases.items():
+        rewrite(name, replace)
+
+
 def leaf_list(value, prefix=""):
     """Flatten a result the way the C API does: depth first, index/key names joined by '.'."""
     def join(name):
@@ -338,6 +376,8 @@ def main():
             if item.filename.endswith("/version"):
                 data = b"999\n"
             zout.writestr(item, data)
+
+    write_hostile(out_dir)
 
     if "--resnet" in sys.argv[2:]:
         import torchvision

@@ -1,5 +1,7 @@
 #include "core/archive/zip_directory.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -127,18 +129,49 @@ bool read_zip_directory(const ReadAt& read, uint64_t size, std::vector<ZipEntry>
   return true;
 }
 
+namespace {
+
+// Where the entry's data starts (after its local header), or 0 when the header does not fit.
+uint64_t data_offset(const ReadAt& read, uint64_t size, const ZipEntry& entry) {
+  constexpr size_t kLocalSize = 30;
+  if (entry.local_offset > size || size - entry.local_offset < kLocalSize) return 0;
+  unsigned char h[kLocalSize];
+  if (!read_exact(read, entry.local_offset, h, sizeof h) || u32(h) != 0x04034b50) return 0;
+  const uint64_t data = entry.local_offset + kLocalSize + u16(h + 26) + u16(h + 28);
+  if (data > size || size - data < entry.compressed_size) return 0;
+  return data;
+}
+
+}  // namespace
+
 bool read_stored_entry(const ReadAt& read, uint64_t size, const ZipEntry& entry, size_t max_bytes,
                        std::string& out) {
-  constexpr size_t kLocalSize = 30;
   if (entry.method != 0 || entry.compressed_size != entry.uncompressed_size) return false;
   if (entry.uncompressed_size > max_bytes) return false;
-  if (entry.local_offset > size || size - entry.local_offset < kLocalSize) return false;
-  unsigned char h[kLocalSize];
-  if (!read_exact(read, entry.local_offset, h, sizeof h) || u32(h) != 0x04034b50) return false;
-  const uint64_t data = entry.local_offset + kLocalSize + u16(h + 26) + u16(h + 28);
-  if (data > size || size - data < entry.uncompressed_size) return false;
+  const uint64_t data = data_offset(read, size, entry);
+  if (data == 0) return false;
   out.resize(static_cast<size_t>(entry.uncompressed_size));
   return read_exact(read, data, out.data(), out.size());
+}
+
+bool read_entry(const ReadAt& read, uint64_t size, const ZipEntry& entry, size_t max_bytes, std::string& out) {
+  if (entry.method == 0) return read_stored_entry(read, size, entry, max_bytes, out);
+  if (entry.method != 8 || entry.uncompressed_size > max_bytes || entry.compressed_size > max_bytes) return false;
+  const uint64_t data = data_offset(read, size, entry);
+  if (data == 0) return false;
+  std::string packed(static_cast<size_t>(entry.compressed_size), '\0');
+  if (!read_exact(read, data, packed.data(), packed.size())) return false;
+  out.assign(static_cast<size_t>(entry.uncompressed_size), '\0');
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return false;  // raw deflate, as in ZIP
+  z.next_in = reinterpret_cast<Bytef*>(packed.data());
+  z.avail_in = static_cast<uInt>(packed.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&z, Z_FINISH);
+  const bool ok = rc == Z_STREAM_END && z.total_out == out.size();
+  inflateEnd(&z);
+  return ok;
 }
 
 }  // namespace ti::core::archive

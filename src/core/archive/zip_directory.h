@@ -33,4 +33,8 @@ bool read_zip_directory(const ReadAt& read, uint64_t size, std::vector<ZipEntry>
 bool read_stored_entry(const ReadAt& read, uint64_t size, const ZipEntry& entry, size_t max_bytes,
                        std::string& out);
 
+// As read_stored_entry, also for deflated entries (inflated up to the declared size, which
+// must be at most `max_bytes`, and must come out exactly).
+bool read_entry(const ReadAt& read, uint64_t size, const ZipEntry& entry, size_t max_bytes, std::string& out);
+
 }  // namespace ti::core::archive

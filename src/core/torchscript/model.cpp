@@ -1,5 +1,7 @@
 #include "core/torchscript/model.h"
 
+#include "core/torchscript/pickle_check.h"
+
 #include "core/device.h"
 #include "core/error.h"
 #include "core/tensor.h"
@@ -16,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace ti::core::torchscript {
@@ -220,6 +223,49 @@ std::unique_ptr<Model> finish_load(torch::jit::Module module, const c10::Device&
 
 }  // namespace
 
+namespace {
+
+bool ends_with(const std::string& s, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// Every pickle LibTorch will unpickle: data.pkl and constants.pkl (whose tensors point at
+// data/<key> and constants/<key>) and the code's debug pickles.
+void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sniffed) {
+  constexpr size_t kMaxPickleBytes = size_t{256} << 20;
+  std::unordered_map<std::string, uint64_t> sizes;
+  for (const auto& e : sniffed.entries) sizes.emplace(e.name, e.uncompressed_size);
+  for (const auto& e : sniffed.entries) {
+    const size_t slash = e.name.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string dir = e.name.substr(0, slash + 1);
+    std::string records;
+    if (e.name == dir + "data.pkl") {
+      records = dir + "data/";
+    } else if (e.name == dir + "constants.pkl") {
+      records = dir + "constants/";
+    } else if (!ends_with(e.name, ".debug_pkl")) {
+      continue;
+    }
+    std::string bytes;
+    if (!archive::read_entry(source.reader(), source.size(), e, kMaxPickleBytes, bytes)) {
+      fail(ErrorKind::ModelFormat, "archive record '" + e.name + "' is damaged or over " +
+                                       std::to_string(kMaxPickleBytes >> 20) + " MiB");
+    }
+    const RecordSize record_size = [&](const std::string& key) -> std::optional<uint64_t> {
+      if (records.empty()) return std::nullopt;
+      auto it = sizes.find(records + key);
+      if (it == sizes.end()) return std::nullopt;
+      return it->second;
+    };
+    const std::string problem = check_pickle(bytes, record_size);
+    if (!problem.empty()) fail(ErrorKind::ModelFormat, "archive record '" + e.name + "' is malformed: " + problem);
+  }
+}
+
+}  // namespace
+
 void check_archive(const archive::ByteSource& source, const archive::Sniffed& sniffed) {
   if (sniffed.entries.empty()) {
     // Not a well-formed ZIP archive. LibTorch 2.x also reads flatbuffer modules ("PTMF" at
@@ -253,6 +299,7 @@ void check_archive(const archive::ByteSource& source, const archive::Sniffed& sn
       have_version = archive::read_stored_entry(source.reader(), source.size(), e, 64, version_text);
     }
   }
+  check_pickles(source, sniffed);
   if (!have_version) return;  // missing or compressed: LibTorch's own check applies
   uint64_t version = 0;
   size_t i = 0;
