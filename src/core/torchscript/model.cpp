@@ -1,6 +1,7 @@
 #include "core/torchscript/model.h"
 
 #include "core/torchscript/pickle_check.h"
+#include "core/torchscript/source_check.h"
 
 #include "core/device.h"
 #include "core/error.h"
@@ -231,7 +232,7 @@ bool ends_with(const std::string& s, const char* suffix) {
 }
 
 // Every pickle LibTorch will unpickle: data.pkl and constants.pkl (whose tensors point at
-// data/<key> and constants/<key>) and the code's debug pickles.
+// data/<key> and constants/<key>) and the code's debug pickles; and the code itself.
 void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sniffed) {
   constexpr size_t kMaxPickleBytes = size_t{256} << 20;
   std::unordered_map<std::string, uint64_t> sizes;
@@ -241,6 +242,16 @@ void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sn
     if (slash == std::string::npos) continue;
     const std::string dir = e.name.substr(0, slash + 1);
     std::string records;
+    if (e.name.compare(0, dir.size() + 5, dir + "code/") == 0 && ends_with(e.name, ".py")) {
+      std::string code;
+      if (!archive::read_entry(source.reader(), source.size(), e, kMaxPickleBytes, code)) {
+        fail(ErrorKind::ModelFormat, "archive record '" + e.name + "' is damaged or over " +
+                                         std::to_string(kMaxPickleBytes >> 20) + " MiB");
+      }
+      const std::string problem = check_source(code);
+      if (!problem.empty()) fail(ErrorKind::ModelFormat, "TorchScript source '" + e.name + "' is refused: " + problem);
+      continue;
+    }
     if (e.name == dir + "data.pkl") {
       records = dir + "data/";
     } else if (e.name == dir + "constants.pkl") {
