@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <filesystem>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -218,4 +219,18 @@ TEST_F(CapiTest, MalformedPicklesAreRefusedBeforeLibTorchUnpicklesThem) {
     const auto bytes = read_file(model_path(file));
     EXPECT_TRUE(Fails(ti_model_load_buffer(bytes.data(), bytes.size(), nullptr, &m), TI_ERR_MODEL_FORMAT, why)) << file;
   }
+}
+
+TEST_F(CapiTest, EveryFuzzerCrasherIsRefusedCleanly) {
+  size_t replayed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(TI_FUZZ_REGRESSIONS_DIR)) {
+    const auto bytes = read_file(entry.path().string());
+    ti_model_t* m = nullptr;
+    ti_error_t* e = ti_model_load_buffer(bytes.data(), bytes.size(), nullptr, &m);
+    EXPECT_EQ(ti_error_code(e), TI_ERR_MODEL_FORMAT) << entry.path() << ": " << ti_error_message(e);
+    EXPECT_EQ(m, nullptr);
+    ti_error_free(e);
+    ++replayed;
+  }
+  EXPECT_GT(replayed, 0u) << "no regression inputs in " << TI_FUZZ_REGRESSIONS_DIR;
 }

@@ -166,6 +166,12 @@ class Walker {
   }
   void memo_put(uint64_t index) {
     if (!has(1)) return;
+    // Picklers number memo slots in order; LibTorch sizes its memo table by the largest index.
+    if (index > memo_.size()) {
+      fail("memo slot " + std::to_string(index) + " skips ahead of the " + std::to_string(memo_.size()) +
+           " slots written");
+      return;
+    }
     memo_[index] = stack_.back();
   }
   void memo_get(uint64_t index) {
