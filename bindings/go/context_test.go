@@ -77,24 +77,47 @@ func slowReference(x []float32, size, rounds int) []float64 {
 	return cur
 }
 
-// ctxCall is one of the four Context forms, run on slow.pt's forward.
+// ctxCall is one of the five Context forms, run on slow.pt's forward; it
+// returns the result's leaf 0 (the whole result) copied out.
 type ctxCall struct {
 	name string
-	call func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) (*torchinfer.Outputs, error)
+	call func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) ([]float32, error)
+}
+
+// leaf0 copies leaf 0 out of a call's outputs (through Get) and closes them.
+func leaf0(out *torchinfer.Outputs, err error) ([]float32, error) {
+	if err != nil {
+		out.Close() // nil when the call failed; closed in case it is not
+		return nil, err
+	}
+	defer out.Close()
+	y, err := out.Get(0)
+	if err != nil {
+		return nil, err
+	}
+	defer y.Close()
+	return y.Float32s()
 }
 
 var ctxCalls = []ctxCall{
-	{"PredictContext", func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) (*torchinfer.Outputs, error) {
-		return m.PredictContext(ctx, x, n)
+	{"PredictContext", func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) ([]float32, error) {
+		return leaf0(m.PredictContext(ctx, x, n))
 	}},
-	{"PredictNamedContext", func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) (*torchinfer.Outputs, error) {
-		return m.PredictNamedContext(ctx, map[string]*torchinfer.Tensor{"n": n, "x": x})
+	{"PredictNamedContext", func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) ([]float32, error) {
+		return leaf0(m.PredictNamedContext(ctx, map[string]*torchinfer.Tensor{"n": n, "x": x}))
 	}},
-	{"RunMethodContext", func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) (*torchinfer.Outputs, error) {
-		return m.RunMethodContext(ctx, "forward", x, n)
+	{"RunMethodContext", func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) ([]float32, error) {
+		return leaf0(m.RunMethodContext(ctx, "forward", x, n))
 	}},
-	{"RunMethodNamedContext", func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) (*torchinfer.Outputs, error) {
-		return m.RunMethodNamedContext(ctx, "forward", map[string]*torchinfer.Tensor{"x": x, "n": n})
+	{"RunMethodNamedContext", func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) ([]float32, error) {
+		return leaf0(m.RunMethodNamedContext(ctx, "forward", map[string]*torchinfer.Tensor{"x": x, "n": n}))
+	}},
+	{"PredictIntoContext", func(ctx context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) ([]float32, error) {
+		dst := make([]float32, x.NumElements())
+		if err := torchinfer.PredictIntoContext(ctx, m, dst, x, n); err != nil {
+			return nil, err
+		}
+		return dst, nil
 	}},
 }
 
@@ -133,17 +156,15 @@ func checkSlowSmall(t *testing.T, m *torchinfer.Model, ctx context.Context) {
 	xv, _ := x.Float32s()
 	want := slowReference(xv, 4, 3)
 	var first []float32
-	for _, c := range append([]ctxCall{{"Predict", func(_ context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) (*torchinfer.Outputs, error) {
-		return m.Predict(x, n)
+	for _, c := range append([]ctxCall{{"Predict", func(_ context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) ([]float32, error) {
+		return leaf0(m.Predict(x, n))
+	}}, {"PredictInto", func(_ context.Context, m *torchinfer.Model, x, n *torchinfer.Tensor) ([]float32, error) {
+		dst := make([]float32, x.NumElements())
+		return dst, torchinfer.PredictInto(m, dst, x, n)
 	}}}, ctxCalls...) {
-		out, err := c.call(ctx, m, x, n)
+		got, err := c.call(ctx, m, x, n)
 		if err != nil {
 			t.Fatalf("%s after: %v", c.name, err)
-		}
-		got, err := get(t, out, 0).Float32s()
-		out.Close()
-		if err != nil {
-			t.Fatal(err)
 		}
 		for i := range want {
 			if math.Abs(float64(got[i])-want[i]) > 1e-5 {
@@ -172,11 +193,11 @@ func TestContextCancelDuringCall(t *testing.T) {
 		const after = 100 * time.Millisecond
 		timer := time.AfterFunc(after, cancel)
 		start := time.Now()
-		out, err := c.call(ctx, m, x, n)
+		_, err := c.call(ctx, m, x, n)
 		took := time.Since(start)
 		timer.Stop()
 		cancel()
-		wantStopped(t, c.name, out, err, false)
+		wantStopped(t, c.name, nil, err, false)
 		t.Logf("%s: cancelled after %v, returned after %v: %v", c.name, after, took, err)
 		if took < after || took > stopBound {
 			t.Errorf("%s: returned after %v; cancelled after %v, bound %v, full call about %v", c.name, took, after, stopBound, full)
@@ -200,10 +221,10 @@ func TestContextDeadlineDuringCall(t *testing.T) {
 		const timeout = 150 * time.Millisecond
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		start := time.Now()
-		out, err := c.call(ctx, m, x, n)
+		_, err := c.call(ctx, m, x, n)
 		took := time.Since(start)
 		cancel()
-		wantStopped(t, c.name, out, err, true)
+		wantStopped(t, c.name, nil, err, true)
 		t.Logf("%s: timeout %v, returned after %v: %v", c.name, timeout, took, err)
 		// The C timeout is set from the time left, measured just before the call.
 		if took < timeout-5*time.Millisecond || took > stopBound {
@@ -235,9 +256,9 @@ func TestContextDoneBeforeCall(t *testing.T) {
 		}{{cancelled, false, context.Canceled}, {expired, true, context.DeadlineExceeded}, {withCause, false, gone}} {
 			live := torchinfer.LiveHandles()
 			start := time.Now()
-			out, err := c.call(tc.ctx, m, x, n)
+			_, err := c.call(tc.ctx, m, x, n)
 			took := time.Since(start)
-			wantStopped(t, c.name, out, err, tc.deadline)
+			wantStopped(t, c.name, nil, err, tc.deadline)
 			if !errors.Is(err, tc.cause) || !strings.Contains(err.Error(), tc.cause.Error()+" before the call started") {
 				t.Errorf("%s: %v, want cause %v, before the call", c.name, err, tc.cause)
 			}
@@ -278,10 +299,7 @@ func TestContextResults(t *testing.T) {
 	}
 	x, n := slowInputs(t, 4, 3)
 	for _, c := range ctxCalls {
-		out, err := c.call(nil, m, x, n)
-		if out != nil {
-			out.Close()
-		}
+		_, err := c.call(nil, m, x, n)
 		wantCode(t, c.name+"(nil)", err, torchinfer.ErrInvalidArgument, "nil context")
 	}
 }
@@ -405,16 +423,9 @@ func TestContextCancelRacesWithReturn(t *testing.T) {
 		} else {
 			time.AfterFunc(time.Duration(i%50)*time.Microsecond, cancel)
 		}
-		out, err := ctxCalls[i%len(ctxCalls)].call(ctx, m, x, n)
+		got, err := ctxCalls[i%len(ctxCalls)].call(ctx, m, x, n)
 		switch {
 		case err == nil:
-			y, err := out.Get(0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := y.Float32s()
-			y.Close()
-			out.Close()
 			if math.Abs(float64(got[5])-want[5]) > 1e-5 {
 				t.Fatalf("call %d: %v", i, got)
 			}

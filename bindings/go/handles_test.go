@@ -79,6 +79,10 @@ func modelErrCalls(m *torchinfer.Model, x *torchinfer.Tensor) []errCall {
 		{"RunMethodContext", func() error { return discard(m.RunMethodContext(ctx, "forward", x)) }},
 		{"RunMethodContext(NUL)", func() error { return discard(m.RunMethodContext(cancelled, "\x00", x)) }},
 		{"RunMethodNamedContext", func() error { return discard(m.RunMethodNamedContext(ctx, "forward", in)) }},
+		{"PredictInto", func() error { return torchinfer.PredictInto(m, make([]float32, 2), x) }},
+		{"PredictInto(wrong dst)", func() error { return torchinfer.PredictInto(m, make([]int64, 1), x) }},
+		{"PredictIntoContext", func() error { return torchinfer.PredictIntoContext(ctx, m, make([]float32, 2), x) }},
+		{"PredictIntoContext(nil ctx)", func() error { return torchinfer.PredictIntoContext(nil, m, make([]float32, 2), x) }},
 	}
 }
 
@@ -160,6 +164,7 @@ func TestNilAndClosedTensor(t *testing.T) {
 		{"Predict", func() error { return discard(m.Predict(x)) }},
 		{"PredictNamed", func() error { return discard(m.PredictNamed(map[string]*torchinfer.Tensor{"x": x})) }},
 		{"PredictContext", func() error { return discard(m.PredictContext(context.Background(), x)) }},
+		{"PredictInto", func() error { return torchinfer.PredictInto(m, make([]float32, 3), x) }},
 	} {
 		if err := c.call(); !errors.Is(err, torchinfer.ErrClosed) {
 			t.Errorf("%s with a closed input: %v", c.name, err)
@@ -181,6 +186,10 @@ func outputsErrCalls(o *torchinfer.Outputs) []errCall {
 		{"Get(-1)", func() error { return discardT(o.Get(-1)) }},
 		{"Find", func() error { return discardT(o.Find("0")) }},
 		{"Find(NUL)", func() error { return discardT(o.Find("0\x00x")) }},
+		{"CopyLeaf", func() error { return torchinfer.CopyLeaf(o, 0, make([]float32, 2)) }},
+		{"CopyLeaf(-1, wrong dst)", func() error { return torchinfer.CopyLeaf(o, -1, make([]bool, 9)) }},
+		{"LeafValues", func() error { return discardV(torchinfer.LeafValues[float32](o, 0)) }},
+		{"LeafValues(-1)", func() error { return discardV(torchinfer.LeafValues[uint16](o, -1)) }},
 	}
 }
 
@@ -189,7 +198,8 @@ func TestNilAndClosedOutputs(t *testing.T) {
 	var nilOutputs *torchinfer.Outputs
 	calls := outputsErrCalls(nilOutputs)
 	wantClosed(t, "nil Outputs", calls)
-	if nilOutputs.Close() != nil || nilOutputs.Len() != 0 || nilOutputs.Name(0) != "" || nilOutputs.Names() != nil {
+	if nilOutputs.Close() != nil || nilOutputs.Len() != 0 || nilOutputs.Name(0) != "" || nilOutputs.Names() != nil ||
+		nilOutputs.DType(0) != 0 || nilOutputs.Shape(0) != nil {
 		t.Error("nil Outputs: accessors are not zero values")
 	}
 
@@ -198,16 +208,16 @@ func TestNilAndClosedOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Len() != 1 {
-		t.Fatalf("Len() = %d", out.Len())
+	if out.Len() != 1 || out.DType(0) != torchinfer.Float32 || !reflect.DeepEqual(out.Shape(0), []int64{2}) {
+		t.Fatalf("Len() = %d, DType(0) = %v, Shape(0) = %v", out.Len(), out.DType(0), out.Shape(0))
 	}
 	out.Close()
 	out.Close()
 	wantClosed(t, "closed Outputs", outputsErrCalls(out))
-	if out.Len() != 0 || out.Name(0) != "" || out.Names() != nil {
-		t.Errorf("closed Outputs: %d %q %v", out.Len(), out.Name(0), out.Names())
+	if out.Len() != 0 || out.Name(0) != "" || out.Names() != nil || out.DType(0) != 0 || out.Shape(0) != nil {
+		t.Errorf("closed Outputs: %d %q %v %v %v", out.Len(), out.Name(0), out.Names(), out.DType(0), out.Shape(0))
 	}
-	covered(t, reflect.TypeOf(out), append([]string{"Close", "Len", "Name", "Names"}, names(calls)...))
+	covered(t, reflect.TypeOf(out), append([]string{"Close", "Len", "Name", "Names", "DType", "Shape"}, names(calls)...))
 }
 
 func names(calls []errCall) []string {

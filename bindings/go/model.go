@@ -1,43 +1,46 @@
 package torchinfer
 
 /*
-#cgo noescape ti_model_run
-#cgo nocallback ti_model_run
 #cgo noescape ti_model_load
 #cgo nocallback ti_model_load
 #cgo noescape ti_model_load_buffer
 #cgo nocallback ti_model_load_buffer
-#cgo noescape gti_run_named
-#cgo nocallback gti_run_named
+#cgo noescape gti_run
+#cgo nocallback gti_run
 #cgo nocallback ti_run_options_create
 #cgo nocallback ti_run_options_free
 #cgo nocallback ti_run_options_set_timeout_us
 #cgo nocallback ti_run_options_cancel
 #include <stdlib.h>
 #include "torchinfer.h"
+#include "gti.h"
 
-// ti_model_run with named inputs. names_buf holds n NUL-terminated names at
+typedef struct {
+  ti_error_t *err;
+  ti_outputs_t *out;
+  int oom;
+} gti_run_t;
+
+// ti_model_run. names_buf, when not NULL, holds n NUL-terminated input names at
 // the given offsets: the pointer array is built on the C side, as Go may not
-// pass memory holding Go pointers. *oom is set when that array cannot be
+// pass memory holding Go pointers. oom is set when that array cannot be
 // allocated (the model is then not called).
-static ti_error_t *gti_run_named(ti_model_t *m, const char *method, const char *names_buf,
-                                 const size_t *offsets, const ti_tensor_t *const *inputs, size_t n,
-                                 const ti_run_options_t *opts, ti_outputs_t **out, int *oom) {
+static gti_run_t gti_run(uintptr_t m, const char *method, const char *names_buf,
+                         const size_t *offsets, const uintptr_t *inputs, size_t n, uintptr_t opts) {
+  gti_run_t r = {NULL, NULL, 0};
   const char *small[16];
-  const char **names = small;
-  *oom = 0;
-  if (n > 16) {
-    names = (const char **)malloc(n * sizeof(*names));
+  const char **names = NULL;
+  if (names_buf != NULL) {
+    names = n > 16 ? (const char **)malloc(n * sizeof(*names)) : small;
     if (names == NULL) {
-      *oom = 1;
-      *out = NULL;
-      return NULL;
+      r.oom = 1;
+      return r;
     }
+    for (size_t i = 0; i < n; i++) names[i] = names_buf + offsets[i];
   }
-  for (size_t i = 0; i < n; i++) names[i] = names_buf + offsets[i];
-  ti_error_t *e = ti_model_run(m, method, names, inputs, n, opts, out);
+  r.err = ti_model_run(GTI_MODEL(m), method, names, GTI_INPUTS(inputs), n, GTI_RUN_OPTIONS(opts), &r.out);
   if (names != small) free(names);
-  return e;
+  return r;
 }
 */
 import "C"
@@ -303,7 +306,7 @@ func (m *Model) run(ctx context.Context, what string, method *string, inputs []*
 			return nil, err
 		}
 	}
-	return m.invoke(ctx, cmethod, nil, nil, inputs)
+	return m.invoke(ctx, cmethod, nil, nil, inputs, what, nil)
 }
 
 // runNamed is every named call, as run.
@@ -344,15 +347,19 @@ func (m *Model) runNamed(ctx context.Context, what string, method *string, input
 		buf = append(buf, 0)
 		tensors[i] = inputs[k]
 	}
-	return m.invoke(ctx, cmethod, buf, offsets, tensors)
+	return m.invoke(ctx, cmethod, buf, offsets, tensors, what, nil)
 }
 
 // invoke makes the C call on the acquired model: method is NUL-terminated
 // (nil: forward); names, when not nil, holds the NUL-terminated input names
 // at offsets. It acquires the inputs for the call, and run options when ctx
 // can be done.
-func (m *Model) invoke(ctx context.Context, method, names []byte, offsets []C.size_t, inputs []*Tensor) (*Outputs, error) {
-	var small [8]*C.ti_tensor_t
+//
+// With into not nil (PredictInto: forward, positional), leaf 0 of the result
+// is copied to into in the same C call and no Outputs are made.
+func (m *Model) invoke(ctx context.Context, method, names []byte, offsets []C.size_t, inputs []*Tensor,
+	what string, into *leafDst) (*Outputs, error) {
+	var small [8]C.uintptr_t
 	ptrs := inputPtrs(&small, len(inputs))
 	if err := acquireInputs(ptrs, inputs); err != nil {
 		return nil, err
@@ -369,35 +376,39 @@ func (m *Model) invoke(ctx context.Context, method, names []byte, offsets []C.si
 		opts = w.opts
 	}
 
-	var cmethod *C.char
+	if into != nil {
+		err := m.callInto(what, into, ptrs, opts)
+		if err != nil && opts != nil {
+			err = stoppedByContext(ctx, err)
+		}
+		return nil, err
+	}
+
+	var cmethod, cnames *C.char
 	if method != nil {
 		cmethod = (*C.char)(unsafe.Pointer(&method[0]))
 	}
-	var out *C.ti_outputs_t
-	var e *C.ti_error_t
-	if names == nil {
-		e = C.ti_model_run(m.ptr, cmethod, nil, unsafe.SliceData(ptrs), C.size_t(len(ptrs)), opts, &out)
-	} else {
-		var oom C.int
-		e = C.gti_run_named(m.ptr, cmethod, (*C.char)(unsafe.Pointer(unsafe.SliceData(names))),
-			unsafe.SliceData(offsets), unsafe.SliceData(ptrs), C.size_t(len(ptrs)), opts, &out, &oom)
-		if oom != 0 {
-			return nil, &Error{Code: CodeOutOfMemory, Message: "out of memory for the input names"}
-		}
+	if names != nil {
+		cnames = (*C.char)(unsafe.Pointer(unsafe.SliceData(names)))
 	}
+	r := C.gti_run(handle(unsafe.Pointer(m.ptr)), cmethod, cnames, unsafe.SliceData(offsets), unsafe.SliceData(ptrs),
+		C.size_t(len(ptrs)), handle(unsafe.Pointer(opts)))
 	runtime.KeepAlive(m)
 	runtime.KeepAlive(method)
 	runtime.KeepAlive(names)
 	runtime.KeepAlive(offsets)
 	runtime.KeepAlive(ptrs)
-	if e != nil {
-		err := toError(e)
+	if r.oom != 0 {
+		return nil, &Error{Code: CodeOutOfMemory, Message: "out of memory for the input names"}
+	}
+	if r.err != nil {
+		err := toError(r.err)
 		if opts != nil {
 			err = stoppedByContext(ctx, err)
 		}
 		return nil, err
 	}
-	return newOutputs(out), nil
+	return newOutputs(r.out), nil
 }
 
 // watcher ties run options to a context for one call: it cancels the options
@@ -490,16 +501,20 @@ func stoppedByContext(ctx context.Context, err error) error {
 
 // inputPtrs returns room for the C handles of n inputs: the caller's small
 // array when it fits (it then stays on the stack), a new slice otherwise.
-func inputPtrs(small *[8]*C.ti_tensor_t, n int) []*C.ti_tensor_t {
+func inputPtrs(small *[8]C.uintptr_t, n int) []C.uintptr_t {
 	if n <= len(small) {
 		return small[:n]
 	}
-	return make([]*C.ti_tensor_t, n)
+	return make([]C.uintptr_t, n)
 }
+
+// handle is a C handle as the gti_ helpers take it (see gti.h): an integer,
+// so that cgo has no pointer to check.
+func handle(p unsafe.Pointer) C.uintptr_t { return C.uintptr_t(uintptr(p)) }
 
 // acquireInputs registers a call on every input and stores its C handle in
 // ptrs; on failure nothing stays acquired.
-func acquireInputs(ptrs []*C.ti_tensor_t, inputs []*Tensor) error {
+func acquireInputs(ptrs []C.uintptr_t, inputs []*Tensor) error {
 	for i, t := range inputs {
 		if !t.acquire() {
 			releaseInputs(inputs[:i])
@@ -508,7 +523,7 @@ func acquireInputs(ptrs []*C.ti_tensor_t, inputs []*Tensor) error {
 			}
 			return closedError("input tensor " + strconv.Itoa(i))
 		}
-		ptrs[i] = t.ptr
+		ptrs[i] = handle(unsafe.Pointer(t.ptr))
 	}
 	return nil
 }

@@ -268,13 +268,24 @@ func TestCloseRacesWithUse(t *testing.T) {
 		var once sync.Once
 		for g := 0; g < 8; g++ {
 			wg.Add(1)
-			go func() {
+			go func(g int) {
 				defer wg.Done()
 				<-start
 				for i := 0; i < 20; i++ {
-					out, err := m.Predict(x)
+					var out *torchinfer.Outputs
+					var err error
+					dst := make([]float32, 4)
+					if into := (g+i)%2 == 1; into {
+						err = torchinfer.PredictInto(m, dst, x)
+					} else {
+						out, err = m.Predict(x)
+					}
 					mu.Lock()
 					switch {
+					case err == nil && out == nil: // PredictInto
+						checkValues(t, "racing PredictInto", widen(dst), nil, c.Outputs[0])
+						ok++
+						once.Do(func() { close(firstOK) })
 					case err == nil:
 						y, err := out.Get(0)
 						if err != nil {
@@ -295,7 +306,7 @@ func TestCloseRacesWithUse(t *testing.T) {
 					}
 					mu.Unlock()
 				}
-			}()
+			}(g)
 		}
 		close(start)
 		<-firstOK // close while other predictions are in flight

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every Go test: the binding (plain and -race) and the example service.
+# Runs every Go test: the binding (plain and -race), a module outside the repository that uses it
+# from an installed copy of the library (consumer-test.sh), and the example service.
 # Env: BUILD_DIR (default <repo>/build) holds libtorchinfer.so and torchinfer.pc;
 #      TORCHINFER_TEST_MODELS (default $BUILD_DIR/models) holds the fixtures.
 # Benchmarks are compiled (go vet / go test build them) but not run.
@@ -33,6 +34,9 @@ step "bindings/go: go test (leak test: 10000 cycles)"
 go test -count=1 ./...
 step "bindings/go: go test -race -short (leak test: 1000 cycles)"
 go test -race -short -count=1 ./...
+
+step "bindings/go: a module outside the repository against an installed copy (consumer-test.sh)"
+BUILD_DIR="$BUILD_DIR" "$here/consumer-test.sh"
 
 cd "$repo/examples/go"
 step "examples/go: gofmt + go vet + build"

@@ -30,8 +30,8 @@
 // # Use after Close
 //
 // One rule holds for every method of *Model, *Tensor and *Outputs (and for
-// CopyTo and Values) when the handle is closed or is a nil pointer; none of
-// them panics:
+// CopyTo, Values, CopyLeaf, LeafValues, PredictInto and PredictIntoContext)
+// when the handle is closed or is a nil pointer; none of them panics:
 //
 //   - A method that returns an error returns one matching ErrClosed (and
 //     ErrInvalidArgument), before it looks at its other arguments.
@@ -40,11 +40,18 @@
 //     fixed when the handle was made (Model: Inputs, InputTypes, Methods,
 //     Device, Format; Tensor: DType, Shape, NumElements, NumBytes), so a closed
 //     handle still describes itself; everything else (Tensor.Device,
-//     Outputs.Len, Name, Names), and everything on a nil pointer, is the zero
+//     Outputs.Len, Name, Names, DType, Shape), and everything on a nil pointer, is the zero
 //     value ("", 0, nil). Tensor.String says "Tensor(closed)" or "Tensor(nil)".
 //
 // A closed tensor passed as an input is ErrClosed too; a nil *Tensor input is
 // ErrInvalidArgument.
+//
+// # Reading results without handles
+//
+// CopyLeaf(out, i, dst) copies leaf i into a slice the caller owns and may
+// reuse, without making a Tensor; PredictInto(m, dst, x) runs forward and
+// copies leaf 0 into dst in one C call, leaving nothing to close. They are
+// the cheapest ways to get results out (see the benchmark in README.md).
 //
 // # Concurrency
 //

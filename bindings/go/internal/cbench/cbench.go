@@ -1,5 +1,5 @@
 // Package cbench is the C side of the binding's benchmark: the same
-// predict + get + copy-out loop as BenchmarkPredict, written in C against
+// predict + copy-out loop as BenchmarkPredict, written in C against
 // the C API, so that the difference between the two is the cost of the Go
 // binding (cgo transitions, handle bookkeeping, allocations).
 //
@@ -7,6 +7,7 @@
 package cbench
 
 /*
+#cgo nocallback bench_once
 #include <stdlib.h>
 #include "torchinfer.h"
 
@@ -31,8 +32,17 @@ static ti_error_t *bench_open(const char *path, bench_t **out) {
   return NULL;
 }
 
-// One iteration: predict, take leaf 0, copy it out, free both handles.
+// One iteration: predict, copy leaf 0 out without a tensor handle, free the outputs.
 static ti_error_t *bench_once(bench_t *b) {
+  ti_outputs_t *outs = NULL;
+  ti_error_t *e = ti_model_predict(b->model, (const ti_tensor_t *const *)&b->input, 1, &outs);
+  if (e == NULL) e = ti_outputs_copy_to(outs, 0, b->out, ti_outputs_nbytes(outs, 0));
+  ti_outputs_free(outs);
+  return e;
+}
+
+// One iteration the older way: predict, take leaf 0 as a tensor handle, copy it out, free both.
+static ti_error_t *bench_once_get(bench_t *b) {
   ti_outputs_t *outs = NULL;
   ti_tensor_t *t = NULL;
   ti_error_t *e = ti_model_predict(b->model, (const ti_tensor_t *const *)&b->input, 1, &outs);
@@ -43,9 +53,9 @@ static ti_error_t *bench_once(bench_t *b) {
   return e;
 }
 
-static ti_error_t *bench_run(bench_t *b, long n) {
+static ti_error_t *bench_run(bench_t *b, long n, int get) {
   for (long i = 0; i < n; i++) {
-    ti_error_t *e = bench_once(b);
+    ti_error_t *e = get ? bench_once_get(b) : bench_once(b);
     if (e != NULL) return e;
   }
   return NULL;
@@ -102,8 +112,16 @@ func Open(path string) (*Bench, error) {
 	return &Bench{b}, nil
 }
 
-// Run does n iterations in a single C call.
-func (b *Bench) Run(n int) error { return cerr(C.bench_run(b.b, C.long(n))) }
+// Run does n iterations (predict, ti_outputs_copy_to, free) in a single C call.
+func (b *Bench) Run(n int) error { return cerr(C.bench_run(b.b, C.long(n), 0)) }
+
+// RunGet does n iterations the way the binding's Get + CopyTo does them
+// (predict, ti_outputs_get, ti_tensor_copy_to, two frees) in a single C call.
+func (b *Bench) RunGet(n int) error { return cerr(C.bench_run(b.b, C.long(n), 1)) }
+
+// Once does one iteration of Run in its own C call: the C loop plus one cgo
+// transition per prediction.
+func (b *Bench) Once() error { return cerr(C.bench_once(b.b)) }
 
 // Output is the last copied-out output row (4 values).
 func (b *Bench) Output() []float32 {

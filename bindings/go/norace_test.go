@@ -1,0 +1,5 @@
+//go:build !race
+
+package torchinfer_test
+
+const raceEnabled = false
