@@ -31,6 +31,8 @@ public enum DType {
     this.size = size;
   }
 
+  private static final DType[] VALUES = values(); // values() clones on every call
+
   /** The C value ({@code TI_DTYPE_*}). */
   public int value() {
     return value;
@@ -48,7 +50,7 @@ public enum DType {
 
   /** The dtype for a C value. */
   public static DType of(int value) {
-    DType[] all = values();
+    DType[] all = VALUES;
     if (value < 0 || value >= all.length) {
       throw new TorchInferException(TorchInferException.Code.INTERNAL,
           "unknown dtype value " + value + " returned by the library");

@@ -478,7 +478,7 @@ public final class Model extends NativeHandle {
       } else if (names != null) {
         err = NativeApi.ti_model_predict_named(m, namesPtr, ptrs, n, sc.out);
       } else {
-        err = NativeApi.ti_model_predict(m, ptrs, n, sc.out);
+        err = NativeApi.HOT.ti_model_predict(m, ptrs, n, sc.out);
       }
       long handle = sc.result();
       Reference.reachabilityFence(spill);

@@ -1,10 +1,13 @@
 package org.torchinfer;
 
 import com.sun.jna.Callback;
+import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /**
  * The C API of libtorchinfer, bound with JNA direct mapping ({@link Native#register}).
@@ -26,26 +29,53 @@ final class NativeApi {
     void invoke(Pointer ctx);
   }
 
+  /** The loaded library (for {@link TorchInfer#libraryFile()}). */
+  static final NativeLibrary LIBRARY;
+
+  /*
+   * Where the library comes from, first match wins:
+   *   1. -Dtorchinfer.library=/abs/path/libtorchinfer.so (that file, nothing else);
+   *   2. -Dtorchinfer.library.path=DIR (a directory for this library only);
+   *   3. -Djna.library.path=DIR;
+   *   4. the dynamic loader's paths (LD_LIBRARY_PATH, ld.so.cache: a system-wide install);
+   *   5. the classpath: linux-x86-64/libtorchinfer.so in the natives jar
+   *      (org.torchinfer:torchinfer:linux-x86_64), which JNA extracts to a temporary file.
+   * 2 to 5 are JNA's own order; the class loader that loaded this class is the one searched.
+   */
   static {
     if (Native.POINTER_SIZE != 8) {
       throw new UnsupportedOperationException("torchinfer needs a 64-bit JVM");
     }
     String explicit = System.getProperty("torchinfer.library");
     String name = explicit != null && !explicit.isEmpty() ? explicit : "torchinfer";
+    String dir = System.getProperty("torchinfer.library.path");
+    if (dir != null && !dir.isEmpty()) {
+      NativeLibrary.addSearchPath("torchinfer", dir);
+    }
     NativeLibrary lib;
     try {
-      lib = NativeLibrary.getInstance(name);
+      lib = NativeLibrary.getInstance(name, Map.of(Library.OPTION_CLASSLOADER,
+          NativeApi.class.getClassLoader()));
     } catch (UnsatisfiedLinkError e) {
       UnsatisfiedLinkError err = new UnsatisfiedLinkError(
-          "torchinfer: cannot load the native library '" + name + "' (libtorchinfer.so). Build it"
-              + " (cmake -S . -B build -G Ninja && ninja -C build) and point JNA at it with"
-              + " -Djna.library.path=<dir containing libtorchinfer.so>, or set"
-              + " -Dtorchinfer.library=<absolute path of the library>. Cause: " + e.getMessage());
+          "torchinfer: cannot load the native library '" + name + "' (libtorchinfer.so). Add the"
+              + " natives jar to the classpath (org.torchinfer:torchinfer with classifier linux-x86_64 on"
+              + " x86-64 Linux: the resource " + Platform.RESOURCE_PREFIX + "/libtorchinfer.so"
+              + " was looked up), or point at the"
+              + " library with -Dtorchinfer.library.path=<dir containing libtorchinfer.so> (or"
+              + " -Djna.library.path=<dir>), or -Dtorchinfer.library=<absolute path of the"
+              + " library>. If the file was found but its dependencies were not, LibTorch is not"
+              + " where the library's RUNPATH points. Cause: " + e.getMessage());
       err.initCause(e);
       throw err;
     }
     Native.register(NativeApi.class, lib);
+    LIBRARY = lib;
+    HOT = Hot.select();
   }
+
+  /** The hot-path calls: FFM on a JDK 22+, else these JNA methods (see {@link Hot}). */
+  static final Hot HOT;
 
   // Errors
   static native int ti_error_code(long e);
@@ -127,6 +157,18 @@ final class NativeApi {
   static native long ti_outputs_get(long o, long i, long out);
   static native long ti_outputs_find(long o, byte[] name, long out);
   static native void ti_outputs_free(long o);
+  static native int ti_outputs_dtype(long o, long i);
+  static native long ti_outputs_ndim(long o, long i);
+  static native long ti_outputs_shape(long o, long i);
+  static native long ti_outputs_nbytes(long o, long i);
+  // ti_outputs_copy_to into native memory (an address), or into a Java array (larger leaves)
+  static native long ti_outputs_copy_to(long o, long i, long dst, long nbytes);
+  static native long ti_outputs_copy_to(long o, long i, float[] dst, long nbytes);
+  static native long ti_outputs_copy_to(long o, long i, double[] dst, long nbytes);
+  static native long ti_outputs_copy_to(long o, long i, long[] dst, long nbytes);
+  static native long ti_outputs_copy_to(long o, long i, int[] dst, long nbytes);
+  static native long ti_outputs_copy_to(long o, long i, short[] dst, long nbytes);
+  static native long ti_outputs_copy_to(long o, long i, byte[] dst, long nbytes);
 
   /** Reads a NUL-terminated UTF-8 string the library owns; null for a NULL pointer. */
   static String string(long p) {

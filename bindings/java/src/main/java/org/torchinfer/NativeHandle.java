@@ -46,8 +46,8 @@ abstract class NativeHandle implements AutoCloseable {
     void free(long ptr) {
       switch (this) {
         case MODEL -> NativeApi.ti_model_free(ptr);
-        case TENSOR -> NativeApi.ti_tensor_free(ptr);
-        case OUTPUTS -> NativeApi.ti_outputs_free(ptr);
+        case TENSOR -> NativeApi.HOT.ti_tensor_free(ptr);
+        case OUTPUTS -> NativeApi.HOT.ti_outputs_free(ptr);
         case RUN_OPTIONS -> NativeApi.ti_run_options_free(ptr);
         default -> throw new AssertionError(this);
       }

@@ -351,7 +351,7 @@ public final class Tensor extends NativeHandle {
     if (d == null) {
       long p = acquire();
       try {
-        d = DType.of(NativeApi.ti_tensor_dtype(p));
+        d = DType.of(NativeApi.HOT.ti_tensor_dtype(p));
       } finally {
         release();
       }
@@ -399,7 +399,7 @@ public final class Tensor extends NativeHandle {
     if (s == null) {
       long p = acquire();
       try {
-        return NativeApi.ti_tensor_numel(p);
+        return NativeApi.HOT.ti_tensor_numel(p);
       } finally {
         release();
       }
@@ -494,6 +494,49 @@ public final class Tensor extends NativeHandle {
     return out;
   }
 
+  /**
+   * Copies the data of a {@link DType#FLOAT32} tensor of exactly {@code dst.length} elements into
+   * {@code dst} (row-major): {@link #toFloatArray()} without the allocation, for a reused array.
+   *
+   * @throws IllegalArgumentException if the dtype is not FLOAT32 or the element count is not
+   *     {@code dst.length}
+   */
+  public void copyTo(float[] dst) {
+    copyOut(dst, 4L * checkLength(elements(DType.FLOAT32), dst.length));
+  }
+
+  /** As {@link #copyTo(float[])} for a {@link DType#FLOAT64} tensor. */
+  public void copyTo(double[] dst) {
+    copyOut(dst, 8L * checkLength(elements(DType.FLOAT64), dst.length));
+  }
+
+  /** As {@link #copyTo(float[])} for an {@link DType#INT64} tensor. */
+  public void copyTo(long[] dst) {
+    copyOut(dst, 8L * checkLength(elements(DType.INT64), dst.length));
+  }
+
+  /** As {@link #copyTo(float[])} for an {@link DType#INT32} tensor. */
+  public void copyTo(int[] dst) {
+    copyOut(dst, 4L * checkLength(elements(DType.INT32), dst.length));
+  }
+
+  /** As {@link #copyTo(float[])} for an INT16 tensor, or the bits of a FLOAT16/BFLOAT16 one. */
+  public void copyTo(short[] dst) {
+    copyOut(dst, 2L * checkLength(elements(DType.INT16, DType.FLOAT16, DType.BFLOAT16), dst.length));
+  }
+
+  /** As {@link #copyTo(float[])} for an INT8, UINT8 or BOOL (0/1) tensor. */
+  public void copyTo(byte[] dst) {
+    copyOut(dst, checkLength(elements(DType.INT8, DType.UINT8, DType.BOOL), dst.length));
+  }
+
+  private static int checkLength(int elements, int length) {
+    if (elements != length) {
+      throw new IllegalArgumentException("tensor has " + elements + " elements, the array " + length);
+    }
+    return length;
+  }
+
   private int elements(DType... allowed) {
     DType d = dtype();
     boolean ok = false;
@@ -519,7 +562,7 @@ public final class Tensor extends NativeHandle {
     long p = acquire();
     try {
       Scratch sc = Scratch.get();
-      long err = NativeApi.ti_tensor_data(p, sc.out);
+      long err = NativeApi.HOT.ti_tensor_data(p, sc.out);
       if (err == 0) {
         if (nbytes == 0) {
           return;

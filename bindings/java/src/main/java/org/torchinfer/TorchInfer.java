@@ -40,4 +40,25 @@ public final class TorchInfer {
   public static long liveHandles() {
     return NativeApi.ti_live_handles();
   }
+
+  /**
+   * The file the native library was loaded from, as JNA found it: a path in
+   * {@code torchinfer.library.path} or {@code jna.library.path}, the bare name
+   * {@code libtorchinfer.so} when the dynamic loader found it in the system's library paths, or
+   * a temporary file extracted from the natives jar on the classpath. For diagnostics.
+   */
+  public static String libraryFile() {
+    java.io.File f = NativeApi.LIBRARY.getFile();
+    return f == null ? NativeApi.LIBRARY.getName() : f.getPath();
+  }
+
+  /**
+   * How the calls on a prediction's hot path (predict, reading a leaf, freeing) reach the
+   * library: {@code "ffm"} (the Foreign Function &amp; Memory API, on a JDK 22+ when the jar
+   * carries its JDK 22 part) or {@code "jna"} (JDK 17-21, or {@code -Dtorchinfer.ffm=false}).
+   * Every other call goes through JNA. For diagnostics and benchmarks.
+   */
+  public static String hotPath() {
+    return NativeApi.HOT.name();
+  }
 }

@@ -249,6 +249,10 @@ class HardeningTest extends Fixtures {
         args[i] = options;
       } else if (t == Executor.class) {
         args[i] = (Executor) Runnable::run;
+      } else if (t.isArray() && t.getComponentType().isPrimitive()) {
+        args[i] = java.lang.reflect.Array.newInstance(t.getComponentType(), 2);
+      } else if (t == java.nio.ByteBuffer.class) {
+        args[i] = java.nio.ByteBuffer.allocateDirect(64);
       } else {
         throw new AssertionError("no argument for " + t + " in " + m + ": extend this test");
       }
@@ -289,7 +293,9 @@ class HardeningTest extends Fixtures {
       assertTrue(checked.size() >= 21 + 3 * 12 + 7 + 3, checked.size() + " checked: " + checked);
       assertTrue(checked.containsAll(List.of("Model.inputNames", "Model.inputTypes", "Model.format",
           "Model.device", "Model.methodNames", "Model.predictAsync", "Tensor.shape", "Tensor.dtype",
-          "Tensor.numel", "Outputs.names", "Outputs.name", "RunOptions.isCancelled")), checked.toString());
+          "Tensor.numel", "Outputs.names", "Outputs.name", "RunOptions.isCancelled", "Outputs.copyTo",
+          "Outputs.index", "Outputs.dtype", "Outputs.shape", "Outputs.numel", "Outputs.toFloatArray",
+          "Tensor.copyTo")), checked.toString());
       assertEquals("Model(closed)", m.toString());
       assertEquals("Tensor(closed)", t.toString());
       assertEquals("Outputs(closed)", out.toString());

@@ -57,6 +57,17 @@ public class PredictBench {
     }
   }
 
+  private final float[] y = new float[4];
+
+  /** predict + copyTo(0, y) + close: the leaf copied out without a tensor handle, y reused. */
+  @Benchmark
+  public float predictCopyTo() {
+    try (Outputs out = model.predict(input)) {
+      out.copyTo(0, y);
+    }
+    return y[0];
+  }
+
   /** As {@link #predict()}, also creating (and closing) the input tensor from a float[]. */
   @Benchmark
   public float[] createAndPredict() {
