@@ -56,7 +56,7 @@ std::unique_ptr<Model> Model::load_file(const std::string& path, const LoadConfi
     return aotinductor::load(source, sniffed, &path, config);
   }
   torchscript::check_archive(source, sniffed);
-  return torchscript::load_file(path, config);
+  return torchscript::load(source, sniffed, "'" + path + "'", config);
 }
 
 std::unique_ptr<Model> Model::load_buffer(const void* data, size_t len, const LoadConfig& config) {
@@ -68,7 +68,7 @@ std::unique_ptr<Model> Model::load_buffer(const void* data, size_t len, const Lo
     return aotinductor::load(source, sniffed, nullptr, config);
   }
   torchscript::check_archive(source, sniffed);
-  return torchscript::load_buffer(data, len, config);
+  return torchscript::load(source, sniffed, "the buffer", config);
 }
 
 Model::Model(c10::Device device, std::vector<MethodSpec> methods,

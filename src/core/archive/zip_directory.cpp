@@ -117,6 +117,7 @@ bool read_zip_directory(const ReadAt& read, uint64_t size, std::vector<ZipEntry>
     e.uncompressed_size = usize;
     e.local_offset = offset;
     e.name.assign(reinterpret_cast<const char*>(h + kCentralSize), name_len);
+    e.name_offset = dir_offset + pos + kCentralSize;
     if (e.name.find('\0') != std::string::npos) return false;
     if ((csize == 0xffffffffu || usize == 0xffffffffu || offset == 0xffffffffu) &&
         !apply_zip64_extra(h + kCentralSize + name_len, extra_len, e, csize, usize, offset)) {

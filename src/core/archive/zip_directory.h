@@ -20,6 +20,7 @@ struct ZipEntry {
   uint64_t uncompressed_size;
   uint64_t local_offset;  // of the entry's local header
   uint16_t method;        // 0 stored, 8 deflate
+  uint64_t name_offset;   // where the name's bytes are in the file (in the central directory)
 };
 
 // The central directory of an archive of `size` bytes. Returns false (and leaves `out` empty)

@@ -25,22 +25,28 @@
 namespace ti::core::torchscript {
 namespace {
 
-// Serves torch::jit::load straight from the caller's buffer; load reads everything it keeps
-// before returning, so the buffer is free to go when the call returns.
-class MemoryReader final : public caffe2::serialize::ReadAdapterInterface {
+// Serves torch::jit::load from the model's bytes (pread on a file, or the caller's buffer,
+// which load reads completely before returning), with a few bytes replaced: the renamed
+// central-directory names that hide records from LibTorch.
+class ArchiveReader final : public caffe2::serialize::ReadAdapterInterface {
  public:
-  MemoryReader(const void* data, size_t size) : data_(static_cast<const char*>(data)), size_(size) {}
-  size_t size() const override { return size_; }
+  ArchiveReader(archive::ByteSource source, std::vector<std::pair<uint64_t, char>> patches)
+      : source_(std::move(source)), patches_(std::move(patches)) {
+    std::sort(patches_.begin(), patches_.end());
+  }
+  size_t size() const override { return static_cast<size_t>(source_.size()); }
   size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
-    if (pos >= size_) return 0;
-    n = std::min<size_t>(n, size_ - pos);
-    std::memcpy(buf, data_ + pos, n);
-    return n;
+    const size_t got = source_.reader()(pos, buf, n);
+    auto it = std::lower_bound(patches_.begin(), patches_.end(), std::make_pair(pos, '\0'));
+    for (; it != patches_.end() && it->first < pos + got; ++it) {
+      static_cast<char*>(buf)[it->first - pos] = it->second;
+    }
+    return got;
   }
 
  private:
-  const char* data_;
-  size_t size_;
+  archive::ByteSource source_;
+  std::vector<std::pair<uint64_t, char>> patches_;
 };
 
 ArgKind classify_argument(const c10::TypePtr& type) {
@@ -332,16 +338,15 @@ void check_archive(const archive::ByteSource& source, const archive::Sniffed& sn
   }
 }
 
-std::unique_ptr<Model> load_file(const std::string& path, const LoadConfig& config) {
+std::unique_ptr<Model> load(const archive::ByteSource& source, const archive::Sniffed& sniffed,
+                            const std::string& what, const LoadConfig& config) {
   const c10::Device device = resolve_device(config.device);
-  auto module = load_module("'" + path + "'", [&] { return torch::jit::load(path, device); });
-  return finish_load(std::move(module), device, config.optimize);
-}
-
-std::unique_ptr<Model> load_buffer(const void* data, size_t len, const LoadConfig& config) {
-  const c10::Device device = resolve_device(config.device);
-  auto module = load_module("the buffer", [&] {
-    return torch::jit::load(std::make_shared<MemoryReader>(data, len), device);
+  std::vector<std::pair<uint64_t, char>> patches;
+  for (const auto& e : sniffed.entries) {
+    if (ends_with(e.name, ".debug_pkl")) patches.emplace_back(e.name_offset + e.name.size() - 1, '_');
+  }
+  auto module = load_module(what, [&] {
+    return torch::jit::load(std::make_shared<ArchiveReader>(source, std::move(patches)), device);
   });
   return finish_load(std::move(module), device, config.optimize);
 }

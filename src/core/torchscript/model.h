@@ -11,7 +11,11 @@ namespace ti::core::torchscript {
 // their compression, and a version record this LibTorch reads. Throws ModelFormat.
 void check_archive(const archive::ByteSource& source, const archive::Sniffed& sniffed);
 
-std::unique_ptr<Model> load_file(const std::string& path, const LoadConfig& config);
-std::unique_ptr<Model> load_buffer(const void* data, size_t len, const LoadConfig& config);
+// Loads the archive in `source` (a file or the caller's buffer; `what` names it in messages),
+// after check_archive. LibTorch reads it through a view that hides the code's debug pickles:
+// they only map serialized code back to the original Python source for error messages, and
+// LibTorch 1.13/2.x read them lazily while formatting an error, crashing on a corrupt one.
+std::unique_ptr<Model> load(const archive::ByteSource& source, const archive::Sniffed& sniffed,
+                            const std::string& what, const LoadConfig& config);
 
 }  // namespace ti::core::torchscript
