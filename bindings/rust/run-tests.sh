@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Runs every Rust test of libtorchinfer: the -sys header check, the safe API's unit,
-# integration and doc tests (default features and --all-features), compiles the benchmark
-# (without running it), and builds and runs the example on demo.pt.
+# Runs every Rust test of libtorchinfer: the -sys header check (checked-in bindings against the
+# header; with --all-features also against bindgen's output now), the safe API's unit,
+# integration and doc tests (default features and --all-features), compiles the benchmarks
+# (without running them), builds and runs the examples, packages both crates (cargo package,
+# with verification) and runs the consumer test (a new project outside the repository set up
+# as README.md says).
 #
-#   BUILD_DIR=<libtorchinfer build dir> (default <repo>/build)
+#   BUILD_DIR=<libtorchinfer build dir> (default <repo>/build; any build directory works)
 #   TORCHINFER_TEST_MODELS=<fixtures dir> (default $BUILD_DIR/models)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 BUILD_DIR=$(cd "${BUILD_DIR:-$repo/build}" && pwd)
+export BUILD_DIR
 export TORCHINFER_TEST_MODELS=${TORCHINFER_TEST_MODELS:-$BUILD_DIR/models}
-# torchinfer-sys finds the library and headers through the build tree's torchinfer.pc.
-export PKG_CONFIG_PATH="$BUILD_DIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# torchinfer-sys links the build tree's library (whatever directory it is in); the bindgen
+# feature reads the header from the repository and version.h from $BUILD_DIR/include.
+export TORCHINFER_LIB_DIR="$BUILD_DIR"
+unset TORCHINFER_DIR TORCHINFER_INCLUDE_DIR
 cd "$here"
 
 echo "== cargo test --workspace"
@@ -20,7 +26,7 @@ cargo test --workspace --locked
 echo "== cargo test --workspace --all-features"
 cargo test --workspace --all-features --locked
 echo "== cargo bench --no-run (compile only)"
-cargo bench -p torchinfer --bench predict --no-run --locked
+cargo bench -p torchinfer --benches --no-run --locked
 
 echo "== example: torchinfer-predict demo.pt 0.5 -1 2 0.1"
 cargo build -p torchinfer-predict --locked
@@ -58,4 +64,9 @@ for want in '^short request: ok, \[32, 32\]' '^timed-out request: TI_ERR_DEADLIN
   fi
 done
 echo "example: 3 passed, 0 failed"
+
+echo "== cargo package (both crates, verified against the packaged torchinfer-sys)"
+cargo package -p torchinfer-sys -p torchinfer --allow-dirty --locked
+echo "== consumer test"
+"$here/consumer-test.sh"
 echo "rust: all tests passed"

@@ -1,11 +1,9 @@
-//! Embeds an rpath to the libtorchinfer directory that torchinfer-sys found, so the binary
-//! runs without LD_LIBRARY_PATH. (DEP_TORCHINFER_LIB_DIR reaches this script because the
-//! crate depends on torchinfer-sys directly.)
+//! Embeds an rpath to the libtorchinfer directory that torchinfer-sys found, so the binaries
+//! run without LD_LIBRARY_PATH: the three lines the README gives downstream crates.
+//! (DEP_TORCHINFER_LIB_DIR reaches this script because the crate depends on torchinfer-sys
+//! directly, and it changes, rerunning this script, whenever torchinfer-sys finds the library
+//! somewhere else.)
 fn main() {
-    println!("cargo:rerun-if-env-changed=DEP_TORCHINFER_LIB_DIR");
-    if let Some(dirs) = std::env::var_os("DEP_TORCHINFER_LIB_DIR") {
-        for dir in std::env::split_paths(&dirs) {
-            println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
-        }
-    }
+    let lib_dir = std::env::var("DEP_TORCHINFER_LIB_DIR").unwrap();
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{lib_dir}");
 }

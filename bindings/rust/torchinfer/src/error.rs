@@ -117,17 +117,22 @@ unsafe impl Sync for Error {}
 
 impl Error {
     /// Takes ownership of an error returned by a C call; `Ok(())` for NULL.
+    #[inline]
     pub(crate) fn check(raw: *mut sys::ti_error_t) -> Result<()> {
         match NonNull::new(raw) {
             None => Ok(()),
-            Some(ptr) => {
-                // SAFETY: `ptr` is a live error we own.
-                let code = Code::from_raw(unsafe { sys::ti_error_code(ptr.as_ptr()) });
-                Err(Error {
-                    code,
-                    repr: Repr::Library(ptr),
-                })
-            }
+            Some(ptr) => Err(Error::from_library(ptr)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn from_library(ptr: NonNull<sys::ti_error_t>) -> Error {
+        // SAFETY: `ptr` is a live error we own.
+        let code = Code::from_raw(unsafe { sys::ti_error_code(ptr.as_ptr()) });
+        Error {
+            code,
+            repr: Repr::Library(ptr),
         }
     }
 

@@ -73,11 +73,7 @@
 //!     opts: RunOptions,
 //! ) -> torchinfer::Result<Outputs> {
 //!     let mut guard = CancelOnDrop(Some(opts.cancel_handle()));
-//!     let joined = tokio::task::spawn_blocking(move || {
-//!         let refs: Vec<&Tensor> = inputs.iter().collect();
-//!         model.run_with(None, &refs, &opts)
-//!     })
-//!     .await;
+//!     let joined = tokio::task::spawn_blocking(move || model.run_with(None, &inputs, &opts)).await;
 //!     guard.0 = None; // the call is over: nothing to cancel
 //!     joined.expect("the prediction panicked")
 //! }

@@ -1,5 +1,6 @@
 //! [`Model`] and its [`LoadOptions`].
 
+use std::borrow::Borrow;
 use std::ffi::{c_char, CStr, CString};
 use std::fmt;
 use std::path::Path;
@@ -155,9 +156,9 @@ fn path_cstring(path: &Path) -> Result<CString> {
     })
 }
 
-/// Calls `f` with the inputs as a C array of handles, on the stack for up to 8 inputs.
 /// Makes one of the C API's running calls (`call` gets the `out` parameter) and takes
 /// ownership of the outputs it returns.
+#[inline]
 fn new_outputs(
     call: impl FnOnce(*mut *mut sys::ti_outputs_t) -> *mut sys::ti_error_t,
 ) -> Result<Outputs> {
@@ -167,34 +168,43 @@ fn new_outputs(
     Ok(unsafe { Outputs::from_raw(out) })
 }
 
-fn with_handles<T>(inputs: &[&Tensor], f: impl FnOnce(&[*const sys::ti_tensor_t]) -> T) -> T {
-    const STACK: usize = 8;
-    if inputs.len() <= STACK {
-        let mut buf = [ptr::null::<sys::ti_tensor_t>(); STACK];
+/// Inputs this many or fewer are passed from arrays on the stack, without an allocation.
+const STACK_INPUTS: usize = 8;
+
+/// Calls `f` with the handles of `inputs` as a C array (on the stack for up to
+/// [`STACK_INPUTS`]).
+#[inline]
+fn with_handles<I: Borrow<Tensor>, T>(
+    inputs: &[I],
+    f: impl FnOnce(&[*const sys::ti_tensor_t]) -> T,
+) -> T {
+    if inputs.len() <= STACK_INPUTS {
+        let mut buf = [ptr::null::<sys::ti_tensor_t>(); STACK_INPUTS];
         for (slot, t) in buf.iter_mut().zip(inputs) {
-            *slot = t.as_raw();
+            *slot = t.borrow().as_raw();
         }
         f(&buf[..inputs.len()])
     } else {
-        let v: Vec<_> = inputs.iter().map(|t| t.as_raw()).collect();
+        let v: Vec<_> = inputs.iter().map(|t| t.borrow().as_raw()).collect();
         f(&v)
     }
 }
 
 /// Calls `f` with the names as C strings and the tensors as handles, two parallel C arrays.
 /// A name with a NUL byte fails with [`Code::InvalidArgument`] before any call.
-fn with_named_handles<T>(
-    inputs: &[(&str, &Tensor)],
+fn with_named_handles<S: AsRef<str>, I: Borrow<Tensor>, T>(
+    inputs: &[(S, I)],
     f: impl FnOnce(&[*const c_char], &[*const sys::ti_tensor_t]) -> Result<T>,
 ) -> Result<T> {
     let names = inputs
         .iter()
-        .map(|(name, _)| cstring(name, "input name"))
+        .map(|(name, _)| cstring(name.as_ref(), "input name"))
         .collect::<Result<Vec<_>>>()?;
     let name_ptrs: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
-    let tensors: Vec<&Tensor> = inputs.iter().map(|(_, t)| *t).collect();
+    let handles: Vec<*const sys::ti_tensor_t> =
+        inputs.iter().map(|(_, t)| t.borrow().as_raw()).collect();
     // `names` outlives the call, so every pointer in `name_ptrs` stays valid.
-    with_handles(&tensors, |handles| f(&name_ptrs, handles))
+    f(&name_ptrs, &handles)
 }
 
 fn array_ptr<T>(items: &[*const T]) -> *const *const T {
@@ -253,10 +263,29 @@ impl Model {
     /// thread (crate documentation, "Async code"); for a timeout or cancellation use
     /// [`Model::run_with`].
     ///
+    /// `inputs` is a slice of anything that borrows as a [`Tensor`]: tensor references
+    /// (`&[&x, &y]`), owned tensors (`&[x]`, `&vec_of_tensors`) or smart pointers. The same
+    /// holds for every running method. A model without arguments takes an empty slice of a
+    /// named type: `model.predict::<Tensor>(&[])`.
+    ///
+    /// ```
+    /// use torchinfer::{Model, Tensor};
+    /// # fn main() -> torchinfer::Result<()> {
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// let model = Model::load(format!("{dir}/mlp.pt"))?; // x [N, 16] -> [N, 4]
+    /// let x = Tensor::from_slice(&[0.5f32; 16], &[1, 16])?;
+    /// let a = model.predict(&[&x])?.to_vec::<f32>(0)?;
+    /// let batch: Vec<Tensor> = vec![x];
+    /// let b = model.predict(&batch)?.to_vec::<f32>(0)?;
+    /// assert_eq!(a, b);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// Errors: [`Code::InvalidArgument`] (wrong count or kind of input), [`Code::Runtime`]
     /// (raised by the model), [`Code::OutOfMemory`], [`Code::Unsupported`] (a result that is
     /// not a tensor, int, float or bool), [`Code::Device`].
-    pub fn predict(&self, inputs: &[&Tensor]) -> Result<Outputs> {
+    pub fn predict<I: Borrow<Tensor>>(&self, inputs: &[I]) -> Result<Outputs> {
         with_handles(inputs, |handles| {
             new_outputs(|out| {
                 // SAFETY: live model (concurrent predicts are allowed); `handles` are live
@@ -286,7 +315,10 @@ impl Model {
     ///
     /// Errors: as [`Model::predict`]; an unknown, duplicate or missing name is
     /// [`Code::InvalidArgument`].
-    pub fn predict_named(&self, inputs: &[(&str, &Tensor)]) -> Result<Outputs> {
+    pub fn predict_named<S: AsRef<str>, I: Borrow<Tensor>>(
+        &self,
+        inputs: &[(S, I)],
+    ) -> Result<Outputs> {
         with_named_handles(inputs, |names, handles| {
             new_outputs(|out| {
                 // SAFETY: as predict; `names` has one valid C string per handle.
@@ -307,7 +339,7 @@ impl Model {
     /// positional inputs.
     ///
     /// Errors: as [`Model::predict`], plus [`Code::NotFound`] when there is no such method.
-    pub fn run_method(&self, method: &str, inputs: &[&Tensor]) -> Result<Outputs> {
+    pub fn run_method<I: Borrow<Tensor>>(&self, method: &str, inputs: &[I]) -> Result<Outputs> {
         let method = cstring(method, "method name")?;
         with_handles(inputs, |handles| {
             new_outputs(|out| {
@@ -343,7 +375,11 @@ impl Model {
     ///
     /// Errors: as [`Model::predict_named`] (an unknown, duplicate or missing name is
     /// [`Code::InvalidArgument`]), plus [`Code::NotFound`] when there is no such method.
-    pub fn run_method_named(&self, method: &str, inputs: &[(&str, &Tensor)]) -> Result<Outputs> {
+    pub fn run_method_named<S: AsRef<str>, I: Borrow<Tensor>>(
+        &self,
+        method: &str,
+        inputs: &[(S, I)],
+    ) -> Result<Outputs> {
         let method = cstring(method, "method name")?;
         with_named_handles(inputs, |names, handles| {
             new_outputs(|out| {
@@ -389,10 +425,10 @@ impl Model {
     /// [`Code::Cancelled`] (the options were cancelled, before or during the call) and
     /// [`Code::DeadlineExceeded`] (the call ran past the timeout). After either the model
     /// stays usable. A method name with a NUL byte is [`Code::InvalidArgument`].
-    pub fn run_with(
+    pub fn run_with<I: Borrow<Tensor>>(
         &self,
         method: Option<&str>,
-        inputs: &[&Tensor],
+        inputs: &[I],
         options: &RunOptions,
     ) -> Result<Outputs> {
         let method = method.map(|m| cstring(m, "method name")).transpose()?;
@@ -423,10 +459,10 @@ impl Model {
     ///
     /// Errors: as [`Model::run_with`]; an unknown, duplicate or missing name is
     /// [`Code::InvalidArgument`].
-    pub fn run_named_with(
+    pub fn run_named_with<S: AsRef<str>, I: Borrow<Tensor>>(
         &self,
         method: Option<&str>,
-        inputs: &[(&str, &Tensor)],
+        inputs: &[(S, I)],
         options: &RunOptions,
     ) -> Result<Outputs> {
         let method = method.map(|m| cstring(m, "method name")).transpose()?;

@@ -1,12 +1,13 @@
 //! [`Outputs`]: the named leaves of one prediction's result.
 
-use std::ffi::CString;
+use std::ffi::{c_void, CString};
 use std::fmt;
+use std::mem::size_of;
 use std::ptr::{self, NonNull};
 
 use torchinfer_sys as sys;
 
-use crate::{Code, Error, Result, Tensor};
+use crate::{Code, DType, Element, Error, Result, Tensor};
 
 /// The flattened, named leaves of one prediction's result.
 ///
@@ -14,7 +15,10 @@ use crate::{Code, Error, Result, Tensor};
 /// `"."` (`"1.0"`, `"boxes.2"`); a bare tensor is one leaf named `"0"`. `int`, `float` and
 /// `bool` results become 0-dimensional `int64`, `float64` and `bool` tensors.
 /// [`get`](Outputs::get) returns a new [`Tensor`] sharing the data (no copy) that may outlive
-/// the outputs and the model.
+/// the outputs and the model. To copy a leaf's values out, [`to_vec`](Outputs::to_vec) and
+/// [`copy_to`](Outputs::copy_to) read it directly, without making a tensor handle; with
+/// [`dtype`](Outputs::dtype), [`shape`](Outputs::shape) and [`index_of`](Outputs::index_of)
+/// they cover what most callers need from a result.
 ///
 /// ```
 /// use torchinfer::{Model, Tensor};
@@ -51,6 +55,7 @@ impl Outputs {
     ///
     /// # Panics
     /// If `ptr` is NULL.
+    #[inline]
     pub unsafe fn from_raw(ptr: *mut sys::ti_outputs_t) -> Outputs {
         Outputs {
             ptr: NonNull::new(ptr).expect("Outputs::from_raw: NULL handle"),
@@ -58,6 +63,7 @@ impl Outputs {
     }
 
     /// The raw handle, still owned by `self`.
+    #[inline]
     pub fn as_raw(&self) -> *const sys::ti_outputs_t {
         self.ptr.as_ptr()
     }
@@ -118,6 +124,177 @@ impl Outputs {
         Ok(unsafe { Tensor::from_raw(out) })
     }
 
+    /// The index of the leaf called `name`, or `None`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names().position(|n| n == name)
+    }
+
+    /// Leaf `i`'s element type, or `None` if out of range.
+    pub fn dtype(&self, i: usize) -> Option<DType> {
+        // SAFETY: live handle.
+        (i < self.len())
+            .then(|| DType::from_raw(unsafe { sys::ti_outputs_dtype(self.as_raw(), i) }))
+    }
+
+    /// Leaf `i`'s sizes (empty for a 0-dimensional scalar), or `None` if out of range.
+    pub fn shape(&self, i: usize) -> Option<&[i64]> {
+        if i >= self.len() {
+            return None;
+        }
+        // SAFETY: live handle, `i` in range; the shape view stays valid until the outputs are
+        // freed, which cannot happen while `&self` is borrowed.
+        unsafe {
+            let ndim = sys::ti_outputs_ndim(self.as_raw(), i);
+            let p = sys::ti_outputs_shape(self.as_raw(), i);
+            Some(if ndim == 0 || p.is_null() {
+                &[]
+            } else {
+                std::slice::from_raw_parts(p, ndim)
+            })
+        }
+    }
+
+    /// Leaf `i`'s size in bytes, or `None` if out of range.
+    pub fn nbytes(&self, i: usize) -> Option<usize> {
+        // SAFETY: live handle.
+        (i < self.len()).then(|| unsafe { sys::ti_outputs_nbytes(self.as_raw(), i) })
+    }
+
+    /// Checks that leaf `i` holds `T`s. An index out of range reads as float32 (with 0 bytes),
+    /// so for `f32` it passes here and the copy reports it.
+    #[inline]
+    fn check_leaf<T: Element>(&self, i: usize) -> Result<()> {
+        // SAFETY: live handle; ti_outputs_dtype accepts any index.
+        if unsafe { sys::ti_outputs_dtype(self.as_raw(), i) } == T::DTYPE.to_raw() {
+            Ok(())
+        } else {
+            Err(self.leaf_error::<T>(i))
+        }
+    }
+
+    /// Checks that leaf `i` holds `T`s and returns its size in bytes.
+    #[inline]
+    fn leaf_nbytes<T: Element>(&self, i: usize) -> Result<usize> {
+        self.check_leaf::<T>(i)?;
+        // SAFETY: live handle; ti_outputs_nbytes accepts any index.
+        Ok(unsafe { sys::ti_outputs_nbytes(self.as_raw(), i) })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn leaf_error<T: Element>(&self, i: usize) -> Error {
+        match self.dtype(i) {
+            None => Error::local(
+                Code::InvalidArgument,
+                format!("output index {i} is out of range: there are {}", self.len()),
+            ),
+            Some(actual) => Error::local(
+                Code::InvalidArgument,
+                format!(
+                    "output {:?} has dtype {actual}, not {} ({})",
+                    self.name(i).unwrap_or(""),
+                    T::DTYPE,
+                    std::any::type_name::<T>()
+                ),
+            ),
+        }
+    }
+
+    /// Copies `nbytes` bytes of leaf `i` into `dst` (NULL when `nbytes` is 0).
+    ///
+    /// # Safety
+    /// `dst` must be valid for writes of `nbytes` bytes.
+    #[inline]
+    unsafe fn copy_raw(&self, i: usize, dst: *mut c_void, nbytes: usize) -> Result<()> {
+        let dst = if nbytes == 0 { ptr::null_mut() } else { dst };
+        // SAFETY: live handle; the caller vouches for `dst`; the library checks `i` and that
+        // `nbytes` is the leaf's size, and fills all of `dst` or fails.
+        Error::check(unsafe { sys::ti_outputs_copy_to(self.as_raw(), i, dst, nbytes) })
+    }
+
+    /// Copies leaf `i`'s data (row-major) into a new `Vec<T>`, from any device, without making
+    /// a tensor handle: `outputs.to_vec::<f32>(0)` is `outputs.get(0)?.to_vec::<f32>()` with
+    /// less work.
+    ///
+    /// ```
+    /// use torchinfer::{Model, Tensor};
+    /// # fn main() -> torchinfer::Result<()> {
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// // demo.pt: forward(features [1, 4]) -> {"logits": [1, 3], "probs": [1, 3]}
+    /// let model = Model::load(format!("{dir}/demo.pt"))?;
+    /// let x = Tensor::from_slice(&[0.5f32, -1.0, 2.0, 0.1], &[1, 4])?;
+    /// let outputs = model.predict(&[&x])?;
+    /// let i = outputs.index_of("probs").unwrap();
+    /// assert_eq!(outputs.shape(i), Some(&[1i64, 3][..]));
+    /// let probs = outputs.to_vec::<f32>(i)?;
+    /// assert!((probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    ///
+    /// let mut logits = [0f32; 3]; // into memory of your own
+    /// outputs.copy_to(outputs.index_of("logits").unwrap(), &mut logits)?;
+    /// assert!(outputs.to_vec::<i64>(i).is_err()); // the element type is checked
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Errors: [`Code::InvalidArgument`] (`i` out of range, or `T` is not the leaf's element
+    /// type), [`Code::Runtime`] (a device copy failed).
+    pub fn to_vec<T: Element>(&self, i: usize) -> Result<Vec<T>> {
+        let nbytes = self.leaf_nbytes::<T>(i)?;
+        if !T::ANY_BIT_PATTERN {
+            return self.bools(i, nbytes);
+        }
+        let n = nbytes / size_of::<T>();
+        let mut v = Vec::<T>::with_capacity(n);
+        // SAFETY: `v` has room for n elements = nbytes bytes (the dtype matches T); every bit
+        // pattern is a valid T; on success all of them were written, on failure the length
+        // stays 0.
+        unsafe {
+            self.copy_raw(i, v.as_mut_ptr().cast(), nbytes)?;
+            v.set_len(n);
+        }
+        Ok(v)
+    }
+
+    /// Copies leaf `i`'s data (row-major) into `dst`, which must hold exactly as many elements
+    /// as the leaf, without making a tensor handle or allocating.
+    ///
+    /// Errors: [`Code::InvalidArgument`] (`i` out of range, `T` is not the leaf's element type,
+    /// or `dst` has the wrong length), [`Code::Runtime`] (a device copy failed).
+    pub fn copy_to<T: Element>(&self, i: usize, dst: &mut [T]) -> Result<()> {
+        if !T::ANY_BIT_PATTERN {
+            let nbytes = self.leaf_nbytes::<T>(i)?;
+            if dst.len() != nbytes {
+                return Err(Error::local(
+                    Code::InvalidArgument,
+                    format!(
+                        "output {i} has {nbytes} elements, the destination {}",
+                        dst.len()
+                    ),
+                ));
+            }
+            let bools = self.bools::<T>(i, nbytes)?;
+            dst.copy_from_slice(&bools);
+            return Ok(());
+        }
+        self.check_leaf::<T>(i)?;
+        // SAFETY: `dst` is valid for size_of_val(dst) bytes, every bit pattern is a valid T,
+        // and the library fails unless that is exactly the leaf's size.
+        unsafe { self.copy_raw(i, dst.as_mut_ptr().cast(), std::mem::size_of_val(dst)) }
+    }
+
+    /// A bool leaf (one byte per element), checked byte by byte rather than trusted.
+    #[cold]
+    fn bools<T: Element>(&self, i: usize, nbytes: usize) -> Result<Vec<T>> {
+        let mut bytes = vec![0u8; nbytes];
+        // SAFETY: `bytes` holds nbytes bytes.
+        unsafe { self.copy_raw(i, bytes.as_mut_ptr().cast(), nbytes)? };
+        let v: Vec<bool> = bytes.into_iter().map(|b| b != 0).collect();
+        let mut v = std::mem::ManuallyDrop::new(v);
+        // SAFETY: T is bool (the only Element with ANY_BIT_PATTERN == false), so this is the
+        // same Vec<bool> under its own type.
+        Ok(unsafe { Vec::from_raw_parts(v.as_mut_ptr().cast::<T>(), v.len(), v.capacity()) })
+    }
+
     /// Iterates over `(name, tensor)` for every leaf, in order.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
@@ -129,6 +306,7 @@ impl Outputs {
 }
 
 impl Drop for Outputs {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: we own the handle.
         unsafe { sys::ti_outputs_free(self.ptr.as_ptr()) }

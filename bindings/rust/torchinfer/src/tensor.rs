@@ -172,6 +172,7 @@ impl Tensor {
     }
 
     /// The raw handle, still owned by `self`.
+    #[inline]
     pub fn as_raw(&self) -> *const sys::ti_tensor_t {
         self.ptr.as_ptr()
     }

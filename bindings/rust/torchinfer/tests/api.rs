@@ -139,6 +139,15 @@ fn roundtrip<T: Element + PartialEq + Debug>(model: &Model, data: &[T], shape: &
     assert_eq!(y.shape(), shape);
     assert_eq!(y.to_vec::<T>().unwrap(), data);
     assert_eq!(y.as_slice::<T>().unwrap(), data);
+    // The same leaf read without a tensor handle.
+    assert_eq!(out.dtype(0), Some(T::DTYPE));
+    assert_eq!(out.shape(0), Some(shape));
+    assert_eq!(out.nbytes(0), Some(std::mem::size_of_val(data)));
+    assert_eq!(out.to_vec::<T>(0).unwrap(), data);
+    let mut dst = data.to_vec();
+    dst.reverse();
+    out.copy_to(0, &mut dst).unwrap();
+    assert_eq!(dst, data);
 }
 
 #[test]
@@ -427,6 +436,179 @@ fn model_format() {
 }
 
 #[test]
+fn leaves_without_tensor_handles() {
+    let _leaks = LeakCheck::new();
+    let model = load("structured.pt");
+    let x = Tensor::from_slice(&[1f32, -2., 3.5, 0.5], &[2, 2]).unwrap();
+    let out = model.predict(&[&x]).unwrap();
+    let handles = torchinfer::live_handles();
+
+    assert_eq!(out.index_of("1.0"), Some(1));
+    assert_eq!(out.index_of("nope"), None);
+    assert_eq!(out.to_vec::<f32>(1).unwrap(), [2., -4., 7., 1.]);
+    let mut y = [0f32; 4];
+    out.copy_to(0, &mut y).unwrap();
+    assert_eq!(y, [2., -1., 4.5, 1.5]);
+    // The 0-dim sum: an empty shape, one element.
+    assert_eq!(out.shape(2), Some(&[] as &[i64]));
+    assert_eq!(out.nbytes(2), Some(4));
+    assert_eq!(out.to_vec::<f32>(2).unwrap(), [3.0]);
+    // None of these made a handle.
+    assert_eq!(torchinfer::live_handles(), handles);
+
+    // Out of range.
+    assert_eq!(
+        (out.dtype(3), out.shape(3), out.nbytes(3)),
+        (None, None, None)
+    );
+    let err = out.to_vec::<f32>(3).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("out of range"), "{err}");
+    drop(err);
+    assert_eq!(
+        out.to_vec::<i64>(3).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        out.copy_to(usize::MAX, &mut y).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    // Wrong element type: nothing is written.
+    let mut wrong = [7i32; 4];
+    let err = out.copy_to(0, &mut wrong).unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("float32"), "{err}");
+    assert_eq!(wrong, [7; 4]);
+    assert_eq!(
+        out.to_vec::<f64>(0).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    // Wrong length: the library checks the byte count.
+    let mut short = [0f32; 3];
+    assert_eq!(
+        out.copy_to(0, &mut short).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    let mut long = [0f32; 5];
+    assert_eq!(
+        out.copy_to(0, &mut long).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    // Errors own library handles until dropped.
+    drop(err);
+    assert_eq!(torchinfer::live_handles(), handles);
+
+    // int64, float64 and bool scalars.
+    let scalars = model.run_method("scalars", &[&x]).unwrap();
+    assert_eq!(scalars.dtype(0), Some(DType::Int64));
+    assert_eq!(scalars.to_vec::<i64>(0).unwrap(), [4]);
+    assert_eq!(scalars.to_vec::<f64>(1).unwrap(), [3.0]);
+    assert_eq!(scalars.to_vec::<bool>(2).unwrap(), [true]);
+    let mut b = [false];
+    scalars.copy_to(2, &mut b).unwrap();
+    assert_eq!(b, [true]);
+    assert_eq!(
+        scalars.copy_to(2, &mut [false, false]).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+
+    // An empty leaf.
+    let identity = load("identity.pt");
+    let empty = Tensor::from_slice::<f32>(&[], &[0, 3]).unwrap();
+    let out = identity.predict(&[&empty]).unwrap();
+    assert_eq!(out.shape(0), Some(&[0i64, 3][..]));
+    assert_eq!(out.nbytes(0), Some(0));
+    assert_eq!(out.to_vec::<f32>(0).unwrap(), Vec::<f32>::new());
+    out.copy_to::<f32>(0, &mut []).unwrap();
+    assert_eq!(
+        out.copy_to(0, &mut [0f32]).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+}
+
+#[test]
+fn inputs_borrow_as_tensors() {
+    use std::sync::Arc;
+    let _leaks = LeakCheck::new();
+    let model = load("identity.pt");
+    let x = Tensor::from_slice(&[2f32, 3.], &[2]).unwrap();
+    let by_ref = model
+        .run_method("double", &[&x])
+        .unwrap()
+        .to_vec::<f32>(0)
+        .unwrap();
+    assert_eq!(by_ref, [4., 6.]);
+    // Owned tensors, a Vec of them, Box and Arc: no Vec<&Tensor> needed.
+    let owned = vec![Tensor::from_slice(&[2f32, 3.], &[2]).unwrap()];
+    assert_eq!(
+        model
+            .run_method("double", &owned)
+            .unwrap()
+            .to_vec::<f32>(0)
+            .unwrap(),
+        by_ref
+    );
+    let boxed = [Box::new(Tensor::from_slice(&[2f32, 3.], &[2]).unwrap())];
+    assert_eq!(
+        model
+            .run_method("double", &boxed)
+            .unwrap()
+            .to_vec::<f32>(0)
+            .unwrap(),
+        by_ref
+    );
+    let shared = [Arc::new(Tensor::from_slice(&[2f32, 3.], &[2]).unwrap())];
+    assert_eq!(
+        model.predict(&shared).unwrap().to_vec::<f32>(0).unwrap(),
+        [2., 3.]
+    );
+    let opts = torchinfer::RunOptions::new();
+    assert_eq!(
+        model
+            .run_with(Some("double"), &owned, &opts)
+            .unwrap()
+            .to_vec::<f32>(0)
+            .unwrap(),
+        by_ref
+    );
+    // Named inputs: String or &str names, owned or borrowed tensors.
+    let named = vec![(
+        "x".to_string(),
+        Tensor::from_slice(&[2f32, 3.], &[2]).unwrap(),
+    )];
+    assert_eq!(
+        model
+            .run_method_named("double", &named)
+            .unwrap()
+            .to_vec::<f32>(0)
+            .unwrap(),
+        by_ref
+    );
+    assert_eq!(
+        model
+            .run_named_with(Some("double"), &named, &opts)
+            .unwrap()
+            .to_vec::<f32>(0)
+            .unwrap(),
+        by_ref
+    );
+    assert_eq!(
+        model
+            .predict_named(&[("x", &x)])
+            .unwrap()
+            .to_vec::<f32>(0)
+            .unwrap(),
+        [2., 3.]
+    );
+    // More inputs than the stack array holds take the heap path (and are checked by count).
+    let many: Vec<Tensor> = (0..9).map(|_| Tensor::scalar(1f32).unwrap()).collect();
+    assert_eq!(
+        model.predict(&many).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+}
+
+#[test]
 fn nested_and_dict_outputs_by_name() {
     let _leaks = LeakCheck::new();
     let model = load("structured.pt");
@@ -563,7 +745,7 @@ fn run_method_named_inputs() {
         Code::InvalidArgument
     );
     assert_eq!(
-        code_of(model.run_method_named("double", &[])),
+        code_of(model.run_method_named::<&str, Tensor>("double", &[])),
         Code::InvalidArgument
     );
     // Unknown method: NOT_FOUND.
@@ -641,7 +823,7 @@ fn every_error_code() {
 
     // INVALID_ARGUMENT: wrong input count, unknown input name, nbytes mismatch.
     assert_eq!(code_of(mlp.predict(&[&x16, &x16])), Code::InvalidArgument);
-    assert_eq!(code_of(mlp.predict(&[])), Code::InvalidArgument);
+    assert_eq!(code_of(mlp.predict::<Tensor>(&[])), Code::InvalidArgument);
     assert_eq!(
         code_of(mlp.predict_named(&[("y", &x16)])),
         Code::InvalidArgument

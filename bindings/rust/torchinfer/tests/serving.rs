@@ -331,7 +331,7 @@ fn other_methods_and_argument_errors() {
         Code::NotFound
     );
     assert_eq!(
-        code(model.run_with(None, &[], &opts)),
+        code(model.run_with::<Tensor>(None, &[], &opts)),
         Code::InvalidArgument
     );
     assert_eq!(
