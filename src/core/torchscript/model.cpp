@@ -238,7 +238,7 @@ bool ends_with(const std::string& s, const char* suffix) {
 }
 
 // Every pickle LibTorch will unpickle: data.pkl and constants.pkl (whose tensors point at
-// data/<key> and constants/<key>) and the code's debug pickles; and the code itself.
+// data/<key> and constants/<key>); and the code itself.
 void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sniffed) {
   constexpr size_t kMaxPickleBytes = size_t{256} << 20;
   std::unordered_map<std::string, uint64_t> sizes;
@@ -262,8 +262,8 @@ void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sn
       records = dir + "data/";
     } else if (e.name == dir + "constants.pkl") {
       records = dir + "constants/";
-    } else if (!ends_with(e.name, ".debug_pkl")) {
-      continue;
+    } else {
+      continue;  // debug pickles are hidden from LibTorch (see load), so never read
     }
     std::string bytes;
     if (!archive::read_entry(source.reader(), source.size(), e, kMaxPickleBytes, bytes)) {

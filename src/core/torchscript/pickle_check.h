@@ -1,5 +1,5 @@
-// A structural check of the pickles in a TorchScript archive (data.pkl, constants.pkl and the
-// code's debug pickles), run before LibTorch's unpickler sees them. LibTorch 1.13's unpickler
+// A structural check of the pickles in a TorchScript archive (data.pkl, constants.pkl), run
+// before LibTorch's unpickler sees them. LibTorch 1.13's unpickler
 // trusts its input: REDUCE/BUILD/TUPLE on an empty stack corrupt the heap, a tensor whose sizes
 // exceed its storage record reads past the allocation, and a deeply nested value overflows the
 // stack when it is destroyed. This walks every opcode with the stack, marks and memo modelled,
