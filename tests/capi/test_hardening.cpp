@@ -176,7 +176,7 @@ TEST_F(CapiTest, ArchivesAreCheckedBeforeLibTorchReadsThem) {
   // Truncated: no central directory any more.
   std::vector<char> truncated(good.begin(), good.begin() + static_cast<long>(good.size() / 2));
   EXPECT_TRUE(Fails(ti_model_load_buffer(truncated.data(), truncated.size(), nullptr, &m), TI_ERR_MODEL_FORMAT,
-                    "not a ZIP archive"));
+                    "not a well-formed ZIP archive"));
   EXPECT_EQ(m, nullptr);
 
   // A stored entry that claims to be 2 GiB when uncompressed (LibTorch would allocate that).

@@ -285,12 +285,11 @@ void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sn
 
 void check_archive(const archive::ByteSource& source, const archive::Sniffed& sniffed) {
   if (sniffed.entries.empty()) {
-    // Not a well-formed ZIP archive. LibTorch 2.x also reads flatbuffer modules ("PTMF" at
-    // offset 4); anything else would only fail inside LibTorch's reader, which leaks then.
-    char head[8] = {};
-    if (source.reader()(0, head, sizeof head) == sizeof head && std::memcmp(head + 4, "PTMF", 4) == 0) return;
-    fail(ErrorKind::ModelFormat, "not a model: not a ZIP archive (truncated, or not written by "
-                                 "torch.jit.save / torch.export)");
+    // Not a ZIP archive that our reader accepts. LibTorch's reader is more lenient, and what it
+    // would read past our checks is exactly what they exist for: refuse. (torch::jit::load
+    // reads TorchScript from a stream as ZIP only; flatbuffer modules are for PyTorch Mobile.)
+    fail(ErrorKind::ModelFormat, "not a model: not a well-formed ZIP archive (truncated, damaged, or "
+                                 "not written by torch.jit.save / torch.export)");
   }
   std::string version_text;
   bool have_version = false;

@@ -7,7 +7,7 @@
 namespace ti::core::torchscript {
 
 // Checks what LibTorch's archive reader would trust, before it sees the bytes: a ZIP archive
-// (or a flatbuffer module, left to LibTorch), entries whose declared sizes fit the file and
+// that our own reader accepts, entries whose declared sizes fit the file and
 // their compression, and a version record this LibTorch reads. Throws ModelFormat.
 void check_archive(const archive::ByteSource& source, const archive::Sniffed& sniffed);
 
