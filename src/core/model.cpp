@@ -55,8 +55,8 @@ std::unique_ptr<Model> Model::load_file(const std::string& path, const LoadConfi
   if (sniffed.format == archive::Format::AotInductor) {
     return aotinductor::load(source, sniffed, &path, config);
   }
-  torchscript::check_archive(source, sniffed);
-  return torchscript::load(source, sniffed, "'" + path + "'", config);
+  const bool large_stack = torchscript::check_archive(source, sniffed);
+  return torchscript::load(source, sniffed, "'" + path + "'", config, large_stack);
 }
 
 std::unique_ptr<Model> Model::load_buffer(const void* data, size_t len, const LoadConfig& config) {
@@ -67,8 +67,8 @@ std::unique_ptr<Model> Model::load_buffer(const void* data, size_t len, const Lo
   if (sniffed.format == archive::Format::AotInductor) {
     return aotinductor::load(source, sniffed, nullptr, config);
   }
-  torchscript::check_archive(source, sniffed);
-  return torchscript::load(source, sniffed, "the buffer", config);
+  const bool large_stack = torchscript::check_archive(source, sniffed);
+  return torchscript::load(source, sniffed, "the buffer", config, large_stack);
 }
 
 Model::Model(c10::Device device, std::vector<MethodSpec> methods,

@@ -234,3 +234,15 @@ TEST_F(CapiTest, EveryFuzzerCrasherIsRefusedCleanly) {
   }
   EXPECT_GT(replayed, 0u) << "no regression inputs in " << TI_FUZZ_REGRESSIONS_DIR;
 }
+
+TEST_F(CapiTest, DeepSourceLoadsOnALargeStackAndDeeperIsRefused) {
+  // 500 chained additions: compiled on the library's large-stack thread, run on this one.
+  auto m = load("deep_chain.pt");
+  auto x = make_f32({1, -2, 0.5f}, {3});
+  auto o = predict(m.get(), {x.get()});
+  EXPECT_EQ(to_f32(output(o.get(), "0").get()), (std::vector<float>{500, -1000, 250}));
+  ti_model_t* deeper = nullptr;
+  EXPECT_TRUE(Fails(ti_model_load(model_path("hostile_chain.pt").c_str(), nullptr, &deeper), TI_ERR_MODEL_FORMAT,
+                    "more than 512 operators"));
+  EXPECT_EQ(deeper, nullptr);
+}

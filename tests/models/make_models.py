@@ -14,7 +14,9 @@ same files:
                          stateful.pt: forward(x) -> (its call-count buffer, weight[1:])
   OUT_DIR/newer.pt       mlp.pt relabelled as written by a future PyTorch
   OUT_DIR/fake.pt2       a ZIP laid out like an AOTInductor package, with no model in it
-  OUT_DIR/hostile_*.pt   mlp.pt with a malformed data.pkl or records (see write_hostile)
+  OUT_DIR/hostile_*.pt   mlp.pt with a malformed data.pkl or records (see write_hostile);
+                         hostile_chain.pt / deep_chain.pt: identity.pt with a 30,000 / 500
+                         term `x + x + ...` forward
   OUT_DIR/reference.json cases: model, method, inputs, expected leaf outputs
 
 With torch 2.6 or newer (the LibTorch 2.x leg) it also exports AOTInductor packages
@@ -257,6 +259,23 @@ def write_hostile(out_dir):
     }
     for name, replace in cases.items():
         rewrite(name, replace)
+
+    # identity.pt whose forward is one long chain `x + x + ... + x`: LibTorch's parser, compiler
+    # and first-call passes recurse once per term (20,000 terms overflowed an 8 MiB stack at load,
+    # 1,000 a 1 MiB stack on the first call). 500 terms load (on the library's large-stack
+    # thread) and return 500 * x; 30,000 are refused.
+    def chain(n):
+        def replace(f, d):
+            if f.endswith("/code/__torch__.py"):
+                return d.decode().replace("return torch.clone(x)", "return " + " + ".join(["x"] * n)).encode()
+            return d
+        return replace
+    src = os.path.join(out_dir, "identity.pt")
+    for name, n in (("deep_chain.pt", 500), ("hostile_chain.pt", 30000)):
+        with zipfile.ZipFile(src) as zin, \
+                zipfile.ZipFile(os.path.join(out_dir, name), "w", zipfile.ZIP_STORED) as zout:
+            for item in zin.infolist():
+                zout.writestr(item.filename, chain(n)(item.filename, zin.read(item.filename)))
 
 
 def leaf_list(value, prefix=""):

@@ -5,6 +5,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/runtime.h"
 #include "core/tensor.h"
 
 #include <caffe2/serialize/read_adapter_interface.h>
@@ -15,7 +16,10 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/serialization/import.h>
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <exception>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -232,6 +236,38 @@ std::unique_ptr<Model> finish_load(torch::jit::Module module, const c10::Device&
 
 namespace {
 
+// Runs fn() to completion on a new thread with a 256 MiB stack (reserved, touched only as
+// deep as fn goes) and returns its result or rethrows its exception here. If no thread can be
+// started, runs fn() on the caller's thread.
+template <typename Fn>
+std::unique_ptr<Model> on_large_stack(Fn& fn) {
+  struct Task {
+    Fn* fn;
+    std::unique_ptr<Model> result;
+    std::exception_ptr error;
+    static void* run(void* p) {
+      auto* t = static_cast<Task*>(p);
+      try {
+        t->result = (*t->fn)();
+      } catch (...) {
+        t->error = std::current_exception();
+      }
+      return nullptr;
+    }
+  };
+  Task task{&fn, nullptr, nullptr};
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0) return fn();
+  pthread_t thread;
+  const bool started = pthread_attr_setstacksize(&attr, size_t{256} << 20) == 0 &&
+                       pthread_create(&thread, &attr, &Task::run, &task) == 0;
+  pthread_attr_destroy(&attr);
+  if (!started) return fn();
+  pthread_join(thread, nullptr);
+  if (task.error) std::rethrow_exception(task.error);
+  return std::move(task.result);
+}
+
 bool ends_with(const std::string& s, const char* suffix) {
   const size_t n = std::strlen(suffix);
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
@@ -239,7 +275,7 @@ bool ends_with(const std::string& s, const char* suffix) {
 
 // Every pickle LibTorch will unpickle: data.pkl and constants.pkl (whose tensors point at
 // data/<key> and constants/<key>); and the code itself.
-void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sniffed) {
+void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sniffed, SourceShape& shape) {
   constexpr size_t kMaxPickleBytes = size_t{256} << 20;
   std::unordered_map<std::string, uint64_t> sizes;
   for (const auto& e : sniffed.entries) sizes.emplace(e.name, e.uncompressed_size);
@@ -254,7 +290,7 @@ void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sn
         fail(ErrorKind::ModelFormat, "archive record '" + e.name + "' is damaged or over " +
                                          std::to_string(kMaxPickleBytes >> 20) + " MiB");
       }
-      const std::string problem = check_source(code);
+      const std::string problem = check_source(code, &shape);
       if (!problem.empty()) fail(ErrorKind::ModelFormat, "TorchScript source '" + e.name + "' is refused: " + problem);
       continue;
     }
@@ -283,7 +319,7 @@ void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sn
 
 }  // namespace
 
-void check_archive(const archive::ByteSource& source, const archive::Sniffed& sniffed) {
+bool check_archive(const archive::ByteSource& source, const archive::Sniffed& sniffed) {
   if (sniffed.entries.empty()) {
     // Not a ZIP archive that our reader accepts. LibTorch's reader is more lenient, and what it
     // would read past our checks is exactly what they exist for: refuse. (torch::jit::load
@@ -315,8 +351,11 @@ void check_archive(const archive::ByteSource& source, const archive::Sniffed& sn
       have_version = archive::read_stored_entry(source.reader(), source.size(), e, 64, version_text);
     }
   }
-  check_pickles(source, sniffed);
-  if (!have_version) return;  // missing or compressed: LibTorch's own check applies
+  SourceShape shape;
+  check_pickles(source, sniffed, shape);
+  // Ordinary serialized code nests a few brackets and has an operator or two per statement.
+  const bool large_stack = shape.max_brackets > 32 || shape.max_operators > 64;
+  if (!have_version) return large_stack;  // missing or compressed: LibTorch's own check applies
   uint64_t version = 0;
   size_t i = 0;
   while (i < version_text.size() && version_text[i] >= '0' && version_text[i] <= '9' && version < (1u << 30)) {
@@ -335,19 +374,24 @@ void check_archive(const archive::ByteSource& source, const archive::Sniffed& sn
              (version > caffe2::serialize::kMaxSupportedFileFormatVersion
                   ? " (it was written by a newer PyTorch)" : ""));
   }
+  return large_stack;
 }
 
 std::unique_ptr<Model> load(const archive::ByteSource& source, const archive::Sniffed& sniffed,
-                            const std::string& what, const LoadConfig& config) {
+                            const std::string& what, const LoadConfig& config, bool large_stack) {
   const c10::Device device = resolve_device(config.device);
   std::vector<std::pair<uint64_t, char>> patches;
   for (const auto& e : sniffed.entries) {
     if (ends_with(e.name, ".debug_pkl")) patches.emplace_back(e.name_offset + e.name.size() - 1, '_');
   }
-  auto module = load_module(what, [&] {
-    return torch::jit::load(std::make_shared<ArchiveReader>(source, std::move(patches)), device);
-  });
-  return finish_load(std::move(module), device, config.optimize);
+  auto load_it = [&] {
+    QuietBacktraces quiet;  // per thread
+    auto module = load_module(what, [&] {
+      return torch::jit::load(std::make_shared<ArchiveReader>(source, std::move(patches)), device);
+    });
+    return finish_load(std::move(module), device, config.optimize);
+  };
+  return large_stack ? on_large_stack(load_it) : load_it();
 }
 
 }  // namespace ti::core::torchscript

@@ -18,8 +18,9 @@ std::string at_line(size_t line, const std::string& what) { return "line " + std
 
 }  // namespace
 
-std::string check_source(std::string_view code) {
+std::string check_source(std::string_view code, SourceShape* shape) {
   int depth = 0;              // bracket nesting, carried across lines
+  int operators = 0;          // in the current statement
   size_t line_no = 0;
   // Indentation of open `class` statements and of their bodies (-1: body not seen yet).
   struct ClassScope { int indent; int body; };
@@ -41,6 +42,7 @@ std::string check_source(std::string_view code) {
       ++i;
     }
     const bool blank = i == line.size() || line[i] == '#' || line[i] == '\r';
+    if (!continuation) operators = 0;
     if (!continuation && !blank) {
       if (indent > kMaxSourceIndent) return at_line(line_no, "indented deeper than " + std::to_string(kMaxSourceIndent) + " columns");
       while (!classes.empty() && classes.back().body >= 0 && indent < classes.back().body) classes.pop_back();
@@ -68,6 +70,12 @@ std::string check_source(std::string_view code) {
       if (c == '"' || c == '\'') { quote = c; continue; }
       if (c == '(' || c == '[' || c == '{') {
         if (++depth > kMaxSourceBrackets) return at_line(line_no, "brackets nested deeper than " + std::to_string(kMaxSourceBrackets));
+        if (shape && depth > shape->max_brackets) shape->max_brackets = depth;
+      } else if (std::string_view("+-*/%&|^<>@").find(c) != std::string_view::npos) {
+        if (++operators > kMaxSourceOperators) {
+          return at_line(line_no, "a statement with more than " + std::to_string(kMaxSourceOperators) + " operators");
+        }
+        if (shape && operators > shape->max_operators) shape->max_operators = operators;
       } else if (c == ')' || c == ']' || c == '}') {
         if (depth > 0) --depth;
       } else if (depth == 0 && !continuation) {
