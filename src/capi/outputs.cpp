@@ -6,6 +6,21 @@ using ti::capi::null_argument;
 
 extern "C" {
 
+namespace {
+
+// Leaf i's tensor, or nullptr when o is NULL or i out of range.
+const at::Tensor* leaf(const ti_outputs_t* o, size_t i) {
+  return o && i < o->leaves.size() ? &o->leaves[i].tensor : nullptr;
+}
+
+ti_error_t* index_error(const ti_outputs_t* o, size_t i) {
+  return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT, "output index " + std::to_string(i) +
+                                                           " is out of range: there are " +
+                                                           std::to_string(o->leaves.size()));
+}
+
+}  // namespace
+
 size_t ti_outputs_count(const ti_outputs_t* o) { return o ? o->leaves.size() : 0; }
 
 const char* ti_outputs_name(const ti_outputs_t* o, size_t i) {
@@ -18,11 +33,7 @@ ti_error_t* ti_outputs_get(const ti_outputs_t* o, size_t i, ti_tensor_t** out) {
   TI_CHECK_NOT_NULL(out);
   *out = nullptr;
   TI_CHECK_NOT_NULL(o);
-  if (i >= o->leaves.size()) {
-    return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT, "output index " + std::to_string(i) +
-                                                             " is out of range: there are " +
-                                                             std::to_string(o->leaves.size()));
-  }
+  if (i >= o->leaves.size()) return index_error(o, i);
   *out = new ti_tensor(o->leaves[i].tensor);
   return nullptr;
   TI_CATCH(Internal)
@@ -48,33 +59,29 @@ ti_error_t* ti_outputs_find(const ti_outputs_t* o, const char* name, ti_tensor_t
 }
 
 ti_dtype_t ti_outputs_dtype(const ti_outputs_t* o, size_t i) {
-  if (!o || i >= o->leaves.size()) return TI_DTYPE_FLOAT32;
-  return ti::capi::to_dtype(o->leaves[i].tensor.scalar_type());
+  const at::Tensor* t = leaf(o, i);
+  return t ? ti::capi::to_dtype(t->scalar_type()) : TI_DTYPE_FLOAT32;
 }
 
 size_t ti_outputs_ndim(const ti_outputs_t* o, size_t i) {
-  if (!o || i >= o->leaves.size()) return 0;
-  return static_cast<size_t>(o->leaves[i].tensor.dim());
+  const at::Tensor* t = leaf(o, i);
+  return t ? static_cast<size_t>(t->dim()) : 0;
 }
 
 const int64_t* ti_outputs_shape(const ti_outputs_t* o, size_t i) {
-  if (!o || i >= o->leaves.size() || o->leaves[i].tensor.dim() == 0) return nullptr;
-  return o->leaves[i].tensor.sizes().data();
+  const at::Tensor* t = leaf(o, i);
+  return t && t->dim() > 0 ? t->sizes().data() : nullptr;
 }
 
 size_t ti_outputs_nbytes(const ti_outputs_t* o, size_t i) {
-  if (!o || i >= o->leaves.size()) return 0;
-  return ti::core::tensor_nbytes(o->leaves[i].tensor);
+  const at::Tensor* t = leaf(o, i);
+  return t ? ti::core::tensor_nbytes(*t) : 0;
 }
 
 ti_error_t* ti_outputs_copy_to(const ti_outputs_t* o, size_t i, void* dst, size_t dst_nbytes) {
   TI_TRY
   TI_CHECK_NOT_NULL(o);
-  if (i >= o->leaves.size()) {
-    return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT, "output index " + std::to_string(i) +
-                                                             " is out of range: there are " +
-                                                             std::to_string(o->leaves.size()));
-  }
+  if (i >= o->leaves.size()) return index_error(o, i);
   if (dst == nullptr && dst_nbytes != 0) return null_argument("dst");
   ti::core::copy_to_host(o->leaves[i].tensor, dst, dst_nbytes);
   return nullptr;

@@ -10,6 +10,7 @@
 #include <c10/util/SmallVector.h>
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 
 namespace ti::core {
@@ -46,29 +47,31 @@ std::string join_names(const std::vector<std::string>& names) {
 
 }  // namespace
 
+namespace {
+
+// Either format from its bytes, told apart by content; `path` is null for a buffer.
+std::unique_ptr<Model> load_source(const archive::ByteSource& source, const std::string* path,
+                                   const LoadConfig& config) {
+  const archive::Sniffed sniffed = archive::sniff(source);
+  if (sniffed.format == archive::Format::AotInductor) return aotinductor::load(source, sniffed, path, config);
+  const bool large_stack = torchscript::check_archive(source, sniffed);
+  return torchscript::load(source, sniffed, path ? "'" + *path + "'" : "the buffer", config, large_stack);
+}
+
+}  // namespace
+
 std::unique_ptr<Model> Model::load_file(const std::string& path, const LoadConfig& config) {
   QuietBacktraces quiet;
   const auto source = archive::ByteSource::open_file(path);
   // A FIFO or a device would block the loader or never end.
   if (!source.regular()) fail(ErrorKind::ModelFormat, "'" + path + "' is not a regular file");
-  const archive::Sniffed sniffed = archive::sniff(source);
-  if (sniffed.format == archive::Format::AotInductor) {
-    return aotinductor::load(source, sniffed, &path, config);
-  }
-  const bool large_stack = torchscript::check_archive(source, sniffed);
-  return torchscript::load(source, sniffed, "'" + path + "'", config, large_stack);
+  return load_source(source, &path, config);
 }
 
 std::unique_ptr<Model> Model::load_buffer(const void* data, size_t len, const LoadConfig& config) {
   QuietBacktraces quiet;
   if (len == 0) fail(ErrorKind::ModelFormat, "cannot load an empty buffer as a model");
-  const auto source = archive::ByteSource::memory(data, len);
-  const archive::Sniffed sniffed = archive::sniff(source);
-  if (sniffed.format == archive::Format::AotInductor) {
-    return aotinductor::load(source, sniffed, nullptr, config);
-  }
-  const bool large_stack = torchscript::check_archive(source, sniffed);
-  return torchscript::load(source, sniffed, "the buffer", config, large_stack);
+  return load_source(archive::ByteSource::memory(data, len), nullptr, config);
 }
 
 Model::Model(c10::Device device, std::vector<MethodSpec> methods,
@@ -132,12 +135,10 @@ void Model::invoke(const MethodSpec& m, const at::Tensor* const* slots, Leaves& 
   }
   CallControl call_control(*control);
   try {
-    if (stops_at_operators()) {
-      OperatorChecks checks(call_control);
-      call(m, slots, out);
-    } else {
-      call(m, slots, out);
-    }
+    std::optional<OperatorChecks> checks;
+    if (stops_at_operators()) checks.emplace(call_control);
+    call(m, slots, out);
+    checks.reset();
     // Cancelled or out of time while the last operator (or a whole .pt2 call) ran.
     call_control.check();
   } catch (...) {

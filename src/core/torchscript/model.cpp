@@ -232,10 +232,6 @@ std::unique_ptr<Model> finish_load(torch::jit::Module module, const c10::Device&
                                             device);
 }
 
-}  // namespace
-
-namespace {
-
 // Runs fn() to completion on a new thread with a 256 MiB stack (reserved, touched only as
 // deep as fn goes) and returns its result or rethrows its exception here. If no thread can be
 // started, runs fn() on the caller's thread.
@@ -273,46 +269,44 @@ bool ends_with(const std::string& s, const char* suffix) {
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
-// Every pickle LibTorch will unpickle: data.pkl and constants.pkl (whose tensors point at
-// data/<key> and constants/<key>); and the code itself.
-void check_pickles(const archive::ByteSource& source, const archive::Sniffed& sniffed, SourceShape& shape) {
-  constexpr size_t kMaxPickleBytes = size_t{256} << 20;
+// Every record LibTorch will parse: the code, and the pickles data.pkl and constants.pkl (whose
+// tensors point at data/<key> and constants/<key>). Debug pickles are hidden from LibTorch (see
+// load), so never read.
+void check_records(const archive::ByteSource& source, const archive::Sniffed& sniffed, SourceShape& shape) {
+  constexpr size_t kMaxRecordBytes = size_t{256} << 20;
+  auto read = [&](const archive::ZipEntry& e) {
+    std::string bytes;
+    if (!archive::read_entry(source.reader(), source.size(), e, kMaxRecordBytes, bytes)) {
+      fail(ErrorKind::ModelFormat, "archive record '" + e.name + "' is damaged or over " +
+                                       std::to_string(kMaxRecordBytes >> 20) + " MiB");
+    }
+    return bytes;
+  };
   std::unordered_map<std::string, uint64_t> sizes;
   for (const auto& e : sniffed.entries) sizes.emplace(e.name, e.uncompressed_size);
   for (const auto& e : sniffed.entries) {
     const size_t slash = e.name.find('/');
     if (slash == std::string::npos) continue;
     const std::string dir = e.name.substr(0, slash + 1);
-    std::string records;
     if (e.name.compare(0, dir.size() + 5, dir + "code/") == 0 && ends_with(e.name, ".py")) {
-      std::string code;
-      if (!archive::read_entry(source.reader(), source.size(), e, kMaxPickleBytes, code)) {
-        fail(ErrorKind::ModelFormat, "archive record '" + e.name + "' is damaged or over " +
-                                         std::to_string(kMaxPickleBytes >> 20) + " MiB");
-      }
-      const std::string problem = check_source(code, &shape);
+      const std::string problem = check_source(read(e), &shape);
       if (!problem.empty()) fail(ErrorKind::ModelFormat, "TorchScript source '" + e.name + "' is refused: " + problem);
       continue;
     }
+    std::string records;
     if (e.name == dir + "data.pkl") {
       records = dir + "data/";
     } else if (e.name == dir + "constants.pkl") {
       records = dir + "constants/";
     } else {
-      continue;  // debug pickles are hidden from LibTorch (see load), so never read
-    }
-    std::string bytes;
-    if (!archive::read_entry(source.reader(), source.size(), e, kMaxPickleBytes, bytes)) {
-      fail(ErrorKind::ModelFormat, "archive record '" + e.name + "' is damaged or over " +
-                                       std::to_string(kMaxPickleBytes >> 20) + " MiB");
+      continue;
     }
     const RecordSize record_size = [&](const std::string& key) -> std::optional<uint64_t> {
-      if (records.empty()) return std::nullopt;
       auto it = sizes.find(records + key);
       if (it == sizes.end()) return std::nullopt;
       return it->second;
     };
-    const std::string problem = check_pickle(bytes, record_size);
+    const std::string problem = check_pickle(read(e), record_size);
     if (!problem.empty()) fail(ErrorKind::ModelFormat, "archive record '" + e.name + "' is malformed: " + problem);
   }
 }
@@ -352,7 +346,7 @@ bool check_archive(const archive::ByteSource& source, const archive::Sniffed& sn
     }
   }
   SourceShape shape;
-  check_pickles(source, sniffed, shape);
+  check_records(source, sniffed, shape);
   // Ordinary serialized code nests a few brackets and has an operator or two per statement.
   const bool large_stack = shape.max_brackets > 32 || shape.max_operators > 64;
   if (!have_version) return large_stack;  // missing or compressed: LibTorch's own check applies
