@@ -296,17 +296,23 @@ func (m *Model) run(ctx context.Context, what string, method *string, inputs []*
 		return nil, closedError("model")
 	}
 	defer m.release()
+	cmethod, err := callArgs(ctx, what, method)
+	if err != nil {
+		return nil, err
+	}
+	return m.invoke(ctx, cmethod, nil, nil, inputs, what, nil)
+}
+
+// callArgs checks the context and converts the method name (nil: forward), for run and
+// runNamed, after the model was acquired.
+func callArgs(ctx context.Context, what string, method *string) ([]byte, error) {
 	if ctx == nil {
 		return nil, argError(what + ": nil context")
 	}
-	var cmethod []byte
-	if method != nil {
-		var err error
-		if cmethod, err = cString(*method, what+": method name"); err != nil {
-			return nil, err
-		}
+	if method == nil {
+		return nil, nil
 	}
-	return m.invoke(ctx, cmethod, nil, nil, inputs, what, nil)
+	return cString(*method, what+": method name")
 }
 
 // runNamed is every named call, as run.
@@ -315,15 +321,9 @@ func (m *Model) runNamed(ctx context.Context, what string, method *string, input
 		return nil, closedError("model")
 	}
 	defer m.release()
-	if ctx == nil {
-		return nil, argError(what + ": nil context")
-	}
-	var cmethod []byte
-	if method != nil {
-		var err error
-		if cmethod, err = cString(*method, what+": method name"); err != nil {
-			return nil, err
-		}
+	cmethod, err := callArgs(ctx, what, method)
+	if err != nil {
+		return nil, err
 	}
 	names := make([]string, 0, len(inputs))
 	size := 0
