@@ -80,6 +80,12 @@ typedef struct ti_error ti_error_t;
 typedef struct ti_load_options ti_load_options_t;
 /** Per-call settings for ti_model_run: a timeout and a cancel switch. */
 typedef struct ti_run_options ti_run_options_t;
+/** The arguments of one method call, of any TorchScript type, set by path (see ti_inputs_create). */
+typedef struct ti_inputs ti_inputs_t;
+/** A dynamic batcher: many callers' small requests run as one batched call (see ti_batcher_create). */
+typedef struct ti_batcher ti_batcher_t;
+/** Settings for ti_batcher_create. */
+typedef struct ti_batcher_options ti_batcher_options_t;
 
 /** Error codes. New codes may be added at the end. */
 typedef enum {
@@ -93,8 +99,16 @@ typedef enum {
   TI_ERR_UNSUPPORTED,      /**< A value the C API cannot represent (strings, objects, ...). */
   TI_ERR_INTERNAL,         /**< A bug in libtorchinfer; please report it. */
   TI_ERR_CANCELLED,        /**< ti_run_options_cancel was called; the model stays usable. */
-  TI_ERR_DEADLINE_EXCEEDED /**< The call ran past its run options' timeout; the model stays usable. */
+  TI_ERR_DEADLINE_EXCEEDED, /**< The call ran past its run options' timeout; the model stays usable. */
+  TI_ERR_UNAVAILABLE        /**< A batcher's queue is full, or the batcher is being freed; retry later. */
 } ti_code_t;
+
+/** The kind of an output leaf (ti_outputs_kind). The values are part of the ABI. */
+typedef enum {
+  TI_KIND_TENSOR = 0, /**< A tensor (int, float and bool results are 0-dim tensors). */
+  TI_KIND_STRING = 1, /**< A str: read it with ti_outputs_string. */
+  TI_KIND_NONE = 2    /**< A None (an Optional result that was empty). */
+} ti_kind_t;
 
 /** Element types. The values are part of the ABI. */
 typedef enum {
@@ -151,7 +165,8 @@ TI_API int ti_get_num_threads(void);
 TI_API int ti_cuda_device_count(void);
 
 /**
- * The number of live handles (models, tensors, outputs, load and run options, errors) in the process.
+ * The number of live handles (models, tensors, outputs, inputs, batchers, load, run and batcher
+ * options, errors) in the process.
  * For leak tests: after a test frees everything it made, this is back where it started.
  */
 TI_API int64_t ti_live_handles(void);
@@ -269,6 +284,16 @@ TI_API ti_error_t *ti_load_options_set_device(ti_load_options_t *o, const char *
  * Errors: TI_ERR_INVALID_ARGUMENT (NULL, or level outside 0..1).
  */
 TI_API ti_error_t *ti_load_options_set_optimize(ti_load_options_t *o, int level);
+
+/**
+ * Whether loading may run native code. 1 (the default): an AOTInductor .pt2 package, whose
+ * compiled shared library runs in this process, loads. 0: only interpreted formats
+ * (TorchScript) load; a .pt2 (or anything else that would load native code) fails with
+ * TI_ERR_UNSUPPORTED before anything from it is written to disk or mapped. For services that
+ * load models their users upload.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL, or `allow` other than 0 or 1).
+ */
+TI_API ti_error_t *ti_load_options_set_allow_native_code(ti_load_options_t *o, int allow);
 
 /* ------------------------------------------------------------------------ */
 /* Models                                                                    */
@@ -437,15 +462,231 @@ TI_API const char *ti_model_device(const ti_model_t *m);
 /** The model's format: "torchscript" or "aotinductor" (static storage; "" for NULL). */
 TI_API const char *ti_model_format(const ti_model_t *m);
 
+/**
+ * The schema of `method` (NULL: forward) as LibTorch prints it, without `self`:
+ * "forward(Tensor[] images, Dict(str, Tensor)[]? targets=None) -> ((Dict(str, Tensor), Dict(str, Tensor)[]))".
+ * For a .pt2 package, a signature made from the package's input and output specs. A view valid
+ * until `m` is freed; NULL for a NULL model or an unknown method.
+ */
+TI_API const char *ti_model_method_schema(const ti_model_t *m, const char *method);
+
+/**
+ * Loads a shared library that registers TorchScript operators (torchvision's _C extension,
+ * torchaudio, torch-scatter, your own), as torch.ops.load_library does in Python. Load it
+ * before the models that use its operators. A loaded library stays loaded for the life of the
+ * process; loading the same file again does nothing. Thread-safe. A library built against
+ * another LibTorch than the one this library links will not work: build it for the same one.
+ * A model whose operators are not registered fails to load with TI_ERR_MODEL_FORMAT naming the
+ * operator ("unknown operator torchvision::nms: load its library with ti_op_library_load").
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL path), TI_ERR_NOT_FOUND (no such file),
+ * TI_ERR_RUNTIME (the loader refused it; the message is the loader's).
+ */
+TI_API ti_error_t *ti_op_library_load(const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Structured inputs: any argument type, set by path                         */
+/* ------------------------------------------------------------------------ */
+/*
+ * A ti_inputs_t holds the arguments of one call of one method, built from the method's schema:
+ * lists, tuples, dicts, Optional, str, int, float, bool and tensors, nested to any depth.
+ *
+ * Paths. Segments joined by "."; the first is the argument's name or its position in decimal
+ * ("images", "0"); then a list or tuple index in decimal, or a dict key: a str key as its text,
+ * an int key in decimal ("by_id.-1"), a bool key "True" / "False". Inside a segment "\." is a
+ * literal dot and "\\" a backslash. Optional[T] adds no segment. Output leaf names use the
+ * same grammar and escaping (a result dict key "p.q" is the leaf "4.p\.q").
+ *   images.0            the first tensor of `List[Tensor] images`
+ *   batch.input_ids     the "input_ids" entry of `Dict[str, Tensor] batch`
+ *   pairs.1.0           the first element of the second tuple of `List[Tuple[Tensor, Tensor]]`
+ *
+ * Every value is built from the declared type, never guessed from what was set: an empty list
+ * has the declared element type, a tuple is a tuple whatever its length, a dict has the
+ * declared key and value types.
+ *
+ * Set-time checks (each TI_ERR_INVALID_ARGUMENT naming the path and the declared type): an
+ * unknown argument (the message lists the valid ones); a segment that does not fit (an index
+ * past a tuple's arity, a non-decimal index, a key that does not parse as the dict's key type,
+ * a path below a Tensor, int or str); a value that does not fit (a string for a Tensor, a
+ * tensor for a Dict, None where the type is not Optional, empty for a non-container, a string
+ * that is not valid UTF-8). An argument declared int, float or bool also takes a one-element
+ * tensor. Setting a path again replaces its value (and everything below it); a failed set
+ * leaves the object unchanged and usable.
+ * Run-time checks (TI_ERR_INVALID_ARGUMENT naming the path): a list with a gap ("pairs" has 0
+ * and 2 but not 1), a tuple with a missing element, a required argument not set. An argument
+ * not set takes its default.
+ *
+ * Threads. Setters are not synchronised. Once set, any number of threads may pass one inputs
+ * object to ti_model_run_inputs at once (it only reads it).
+ */
+
+/**
+ * New, empty arguments for `method` of `m` (NULL: forward). The object refers to `m`, which
+ * must outlive it. The caller owns `*out` (ti_inputs_free). Counts in ti_live_handles.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL m or out), TI_ERR_NOT_FOUND (no such method).
+ */
+TI_API ti_error_t *ti_inputs_create(const ti_model_t *m, const char *method, ti_inputs_t **out);
+
+/** Frees inputs. Accepts NULL. Tensors set into it are released (see ti_inputs_set_tensor). */
+TI_API void ti_inputs_free(ti_inputs_t *in);
+
+/**
+ * Sets the tensor at `path`. The inputs keep their own reference: the caller may free `t` at
+ * once (a wrapped tensor's release runs when neither needs it). The caller's data is never
+ * modified: a method that writes to an argument gets a private copy.
+ * Errors: TI_ERR_INVALID_ARGUMENT (see the set-time checks above).
+ */
+TI_API ti_error_t *ti_inputs_set_tensor(ti_inputs_t *in, const char *path, const ti_tensor_t *t);
+
+/**
+ * Sets an int where the declared type is int, float (converted; exact up to 2^53) or Scalar.
+ * Errors: as ti_inputs_set_tensor.
+ */
+TI_API ti_error_t *ti_inputs_set_int(ti_inputs_t *in, const char *path, int64_t v);
+
+/** Sets a float where the declared type is float or Scalar. Errors: as ti_inputs_set_tensor. */
+TI_API ti_error_t *ti_inputs_set_float(ti_inputs_t *in, const char *path, double v);
+
+/** Sets a bool (any nonzero `v` is True) where the declared type is bool. Errors: as ti_inputs_set_tensor. */
+TI_API ti_error_t *ti_inputs_set_bool(ti_inputs_t *in, const char *path, int v);
+
+/**
+ * Sets a str from `len` bytes of UTF-8 at `data` (copied; NUL bytes inside are kept; `data`
+ * may be NULL only when len is 0). Errors: as ti_inputs_set_tensor, and for invalid UTF-8.
+ */
+TI_API ti_error_t *ti_inputs_set_string(ti_inputs_t *in, const char *path, const char *data, size_t len);
+
+/** Sets None where the declared type is Optional[...]. Errors: as ti_inputs_set_tensor. */
+TI_API ti_error_t *ti_inputs_set_none(ti_inputs_t *in, const char *path);
+
+/** Sets an empty list or dict where the declared type is one. Errors: as ti_inputs_set_tensor. */
+TI_API ti_error_t *ti_inputs_set_empty(ti_inputs_t *in, const char *path);
+
+/**
+ * Runs the method `in` was made for with its arguments. `in` must come from `m`. `opts` is as
+ * for ti_model_run (timeouts and cancellation, NULL for none); private copies of arguments the
+ * method writes to and copies of results that share the module's state, exactly as
+ * ti_model_run. The caller owns `*out` (ti_outputs_free). Any number of threads may run with
+ * one inputs object at once.
+ * Errors: as ti_model_run, plus TI_ERR_INVALID_ARGUMENT for the run-time checks above and for
+ * inputs made from another model.
+ */
+TI_API ti_error_t *ti_model_run_inputs(ti_model_t *m, const ti_inputs_t *in, const ti_run_options_t *opts,
+                                       ti_outputs_t **out);
+
+/* ------------------------------------------------------------------------ */
+/* Dynamic batching                                                          */
+/* ------------------------------------------------------------------------ */
+/*
+ * A batcher lets many threads call a method with a few rows each (batch-1 traffic from a
+ * service's request threads) and runs them as one call on the concatenated rows, in library
+ * threads ("workers"). Dimension 0 of every input is the batch dimension.
+ *
+ * Each request's outputs are what ti_model_run would return for its inputs alone: the same
+ * leaves with the same names, holding its own rows. Batched kernels may round differently from
+ * a call with fewer rows (float reassociation: about 1e-5 relative on float32).
+ *
+ * Forming batches: a worker takes the oldest queued request and adds queued requests with the
+ * same input names, dtypes, devices and sizes (except dimension 0), up to max_batch rows. With
+ * max_delay_us > 0 it waits up to that long from the oldest request's arrival for more rows;
+ * with 0 it takes what queued while the previous batch ran. Requests are never padded; a
+ * request with more than max_batch rows runs alone.
+ *
+ * Splitting: every result leaf whose dimension 0 equals the batch's rows is split back by rows
+ * (views of the batched result). If a leaf cannot be split (a scalar, another first dimension,
+ * a string) or the batched call fails, the batch's requests run again one by one, so each gets
+ * its own result or error. After a result that cannot be split the batcher stops batching
+ * (every later request runs alone) and says so once on stderr.
+ *
+ * Run options per request: a request cancelled or past its deadline while queued leaves the
+ * queue and its caller returns at once (TI_ERR_CANCELLED / TI_ERR_DEADLINE_EXCEEDED); if its
+ * batch is already running its caller returns at once with that code, its rows are dropped,
+ * and the batch runs on for the others (it is stopped only when all its requests are).
+ *
+ * Threads: workers apply the library's thread settings like any call. On the CPU keep workers
+ * x intra-op threads (ti_set_num_threads) <= cores.
+ */
+
+/** New batcher options with defaults (max_batch 32, max_delay_us 0, max_queue 1024, workers 1). NULL only if out of memory. */
+TI_API ti_batcher_options_t *ti_batcher_options_create(void);
+
+/** Frees batcher options. Accepts NULL. Batchers made with them do not depend on them. */
+TI_API void ti_batcher_options_free(ti_batcher_options_t *o);
+
+/** The most rows in one batch (>= 1; default 32). Errors: TI_ERR_INVALID_ARGUMENT (NULL, rows < 1). */
+TI_API ti_error_t *ti_batcher_options_set_max_batch(ti_batcher_options_t *o, int64_t rows);
+
+/**
+ * How long a worker waits, from the oldest queued request's arrival, for more rows before it
+ * runs a batch that is not full (0..10,000,000 µs; default 0: no waiting).
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL, out of range).
+ */
+TI_API ti_error_t *ti_batcher_options_set_max_delay_us(ti_batcher_options_t *o, int64_t us);
+
+/** The most queued requests; one more is refused with TI_ERR_UNAVAILABLE (>= 1; default 1024). Errors: TI_ERR_INVALID_ARGUMENT. */
+TI_API ti_error_t *ti_batcher_options_set_max_queue(ti_batcher_options_t *o, int64_t requests);
+
+/** The number of worker threads running batches at once (1..256; default 1). Errors: TI_ERR_INVALID_ARGUMENT. */
+TI_API ti_error_t *ti_batcher_options_set_workers(ti_batcher_options_t *o, int n);
+
+/**
+ * Starts a batcher for `method` (NULL: forward) of `m`, with `o` (NULL: defaults). The model must
+ * outlive the batcher. The caller owns `*out` (ti_batcher_free). Counts in ti_live_handles.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL m or out; a .pt2 input whose batch dimension is static,
+ * named in the message; a method without tensor arguments), TI_ERR_NOT_FOUND (no such method).
+ */
+TI_API ti_error_t *ti_batcher_create(ti_model_t *m, const char *method, const ti_batcher_options_t *o,
+                                     ti_batcher_t **out);
+
+/**
+ * Stops a batcher: new requests are refused, every queued request fails with
+ * TI_ERR_UNAVAILABLE, running batches finish, and the workers are joined. Accepts NULL. Must not
+ * race with ti_batcher_run on the same batcher being called after it starts.
+ */
+TI_API void ti_batcher_free(ti_batcher_t *b);
+
+/**
+ * Queues one request and blocks until its outputs are ready. `inputs` are tensors (positional,
+ * or named by `names` when it is not NULL) whose dimension 0 is the batch dimension (>= 1 rows);
+ * the caller keeps ownership of them and may free them when the call returns. `opts` as for
+ * ti_model_run. Thread-safe: any number of threads may call it at once. The caller owns `*out`.
+ * Errors: as ti_model_run, plus TI_ERR_INVALID_ARGUMENT (an input without a batch dimension,
+ * inputs with different row counts), TI_ERR_UNAVAILABLE (the queue is full, or the batcher is
+ * being freed).
+ */
+TI_API ti_error_t *ti_batcher_run(ti_batcher_t *b, const char *const *names, const ti_tensor_t *const *inputs,
+                                  size_t n_inputs, const ti_run_options_t *opts, ti_outputs_t **out);
+
+/**
+ * Counters since the batcher started: requests answered (with outputs or an error) and
+ * model calls made for them (batched or single); requests / batches is the mean batch size in
+ * requests. Either pointer may be NULL. Thread-safe. Zeros for a NULL batcher.
+ */
+TI_API void ti_batcher_stats(const ti_batcher_t *b, int64_t *requests, int64_t *batches);
+
 /* ------------------------------------------------------------------------ */
 /* Outputs                                                                   */
 /* ------------------------------------------------------------------------ */
 /*
  * A result is flattened depth first into leaves. Tuple and list elements are named by their
  * index, dict entries by their key, nested names joined by "." ("1.0", "boxes.2"); a bare
- * tensor is one leaf named "0". int, float and bool results become 0-dim int64, float64 and
- * bool tensors. Leaves stay on the model's device.
+ * tensor is one leaf named "0". Names use the path grammar of structured inputs: a "." or "\\"
+ * inside a dict key is escaped ("4.p\\.q"). int, float and bool results become 0-dim int64,
+ * float64 and bool tensors (TI_KIND_TENSOR); a str is a TI_KIND_STRING leaf and a None a
+ * TI_KIND_NONE leaf. An empty list, tuple or dict gives no leaf. Leaves stay on the model's
+ * device. The tensor accessors below return their neutral values for a leaf that is not a
+ * tensor, and ti_outputs_get / ti_outputs_find / ti_outputs_copy_to fail with
+ * TI_ERR_INVALID_ARGUMENT naming its kind.
  */
+
+/** Leaf `i`'s kind; TI_KIND_NONE when `o` is NULL or `i` out of range. */
+TI_API ti_kind_t ti_outputs_kind(const ti_outputs_t *o, size_t i);
+
+/**
+ * A view of string leaf `i`'s UTF-8 bytes (`*data`, `*len` bytes, followed by a NUL that is not
+ * counted; NUL bytes inside are kept), valid until `o` is freed.
+ * Errors: TI_ERR_INVALID_ARGUMENT (NULL argument, i out of range, or a leaf that is not a string).
+ */
+TI_API ti_error_t *ti_outputs_string(const ti_outputs_t *o, size_t i, const char **data, size_t *len);
 
 /** The number of leaves (0 for NULL). */
 TI_API size_t ti_outputs_count(const ti_outputs_t *o);
