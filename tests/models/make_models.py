@@ -398,6 +398,9 @@ def main():
 
     write_hostile(out_dir)
 
+    import values_models  # structured values (issue 16) and batching (issue 17) fixtures
+    values_models.write(out_dir, describe)
+
     if "--resnet" in sys.argv[2:]:
         import torchvision
         net = torchvision.models.resnet18(weights=None).eval()
