@@ -7,7 +7,7 @@ package torchinfer
 _Static_assert(TI_OK == 0 && TI_ERR_INVALID_ARGUMENT == 1 && TI_ERR_NOT_FOUND == 2 &&
                TI_ERR_MODEL_FORMAT == 3 && TI_ERR_RUNTIME == 4 && TI_ERR_OUT_OF_MEMORY == 5 &&
                TI_ERR_DEVICE == 6 && TI_ERR_UNSUPPORTED == 7 && TI_ERR_INTERNAL == 8 &&
-               TI_ERR_CANCELLED == 9 && TI_ERR_DEADLINE_EXCEEDED == 10,
+               TI_ERR_CANCELLED == 9 && TI_ERR_DEADLINE_EXCEEDED == 10 && TI_ERR_UNAVAILABLE == 11,
                "ti_code_t values changed: update errors.go");
 */
 import "C"
@@ -29,10 +29,11 @@ const (
 	CodeRuntime          Code = 4  // TI_ERR_RUNTIME: raised while the model ran; the model stays usable
 	CodeOutOfMemory      Code = 5  // TI_ERR_OUT_OF_MEMORY: an allocation failed; the model stays usable
 	CodeDevice           Code = 6  // TI_ERR_DEVICE: the requested device is not present
-	CodeUnsupported      Code = 7  // TI_ERR_UNSUPPORTED: a value the C API cannot represent (e.g. a string result)
+	CodeUnsupported      Code = 7  // TI_ERR_UNSUPPORTED: a value the C API cannot represent (e.g. an object result)
 	CodeInternal         Code = 8  // TI_ERR_INTERNAL: a bug in libtorchinfer
 	CodeCancelled        Code = 9  // TI_ERR_CANCELLED: the call's context was cancelled; the model stays usable
 	CodeDeadlineExceeded Code = 10 // TI_ERR_DEADLINE_EXCEEDED: the call ran past its context's deadline; the model stays usable
+	CodeUnavailable      Code = 11 // TI_ERR_UNAVAILABLE: a Batcher's queue is full, or the Batcher was closed; retry later
 )
 
 // String is the code's C name, e.g. "TI_ERR_NOT_FOUND" ("TI_ERR_UNKNOWN(n)" out of range).
@@ -109,9 +110,13 @@ var (
 	// ErrDeadlineExceeded matches errors of calls stopped because their
 	// context's deadline passed (they also match context.DeadlineExceeded).
 	ErrDeadlineExceeded = &Error{Code: CodeDeadlineExceeded}
+	// ErrUnavailable matches requests a Batcher refused because its queue
+	// was full, and requests it failed because it was closed while they were
+	// queued or running.
+	ErrUnavailable = &Error{Code: CodeUnavailable}
 
-	// ErrClosed matches errors returned by a Model, Tensor or Outputs used
-	// after Close. Such errors have code CodeInvalidArgument.
+	// ErrClosed matches errors returned by a Model, Tensor, Outputs, Inputs
+	// or Batcher used after Close. Such errors have code CodeInvalidArgument.
 	ErrClosed = &Error{Code: CodeInvalidArgument, Message: "use of a closed handle", closed: true}
 )
 

@@ -13,7 +13,7 @@ package torchinfer
 // Reading a result leaf into Go memory without a tensor handle (ti_outputs_copy_to), with
 // the dtype and size checks done in the same cgo call.
 
-enum { GTI_OK, GTI_NO_LEAF, GTI_WRONG_DTYPE, GTI_WRONG_SIZE };
+enum { GTI_OK, GTI_NO_LEAF, GTI_NOT_TENSOR, GTI_WRONG_DTYPE, GTI_WRONG_SIZE };
 enum { GTI_ANY_16 = -1 }; // want: float16 or bfloat16 (Go's uint16)
 #define GTI_DIMS 8
 
@@ -21,6 +21,7 @@ enum { GTI_ANY_16 = -1 }; // want: float16 or bfloat16 (Go's uint16)
 // and by gti_leaf_info. dims holds the first GTI_DIMS sizes.
 typedef struct {
   int status;
+  int kind; // ti_kind_t, set with GTI_NOT_TENSOR
   int dtype;
   size_t count, ndim, nbytes;
   int64_t dims[GTI_DIMS];
@@ -38,7 +39,11 @@ static ti_error_t *gti_leaf_info(uintptr_t h, size_t i, gti_leaf_t *info) {
   const ti_outputs_t *o = GTI_OUTPUTS(h);
   info->count = ti_outputs_count(o);
   info->status = i < info->count ? GTI_OK : GTI_NO_LEAF;
-  if (info->status == GTI_OK) gti_describe(o, i, info);
+  if (info->status == GTI_OK) {
+    info->kind = (int)ti_outputs_kind(o, i);
+    if (info->kind != TI_KIND_TENSOR) info->status = GTI_NOT_TENSOR;
+    else gti_describe(o, i, info);
+  }
   return NULL;
 }
 
@@ -50,6 +55,11 @@ static ti_error_t *gti_copy_leaf(uintptr_t h, size_t i, int want, uint8_t *dst,
   info->count = ti_outputs_count(o);
   if (i >= info->count) {
     info->status = GTI_NO_LEAF;
+    return NULL;
+  }
+  info->kind = (int)ti_outputs_kind(o, i);
+  if (info->kind != TI_KIND_TENSOR) {
+    info->status = GTI_NOT_TENSOR;
     return NULL;
   }
   int dtype = (int)ti_outputs_dtype(o, i);
@@ -241,6 +251,8 @@ func leafError(what string, i int, d *leafDst, info *C.gti_leaf_t) error {
 		return nil
 	case C.GTI_NO_LEAF:
 		return argError(fmt.Sprintf("%s: index %d out of range (%d leaves)", what, i, info.count))
+	case C.GTI_NOT_TENSOR:
+		return argError(fmt.Sprintf("%s: leaf %d is a %s, not a tensor", what, i, Kind(info.kind)))
 	case C.GTI_WRONG_DTYPE:
 		want := d.want.String()
 		if d.want < 0 {
@@ -253,8 +265,8 @@ func leafError(what string, i int, d *leafDst, info *C.gti_leaf_t) error {
 	}
 }
 
-// DType is the element type of leaf i; 0 (Float32) when i is out of range or
-// o is nil or closed.
+// DType is the element type of leaf i; 0 (Float32) when i is out of range,
+// leaf i is not a tensor, or o is nil or closed.
 func (o *Outputs) DType(i int) DType {
 	info, err := o.leafInfo("DType", i)
 	if err != nil {
@@ -264,13 +276,13 @@ func (o *Outputs) DType(i int) DType {
 }
 
 // Shape is the shape of leaf i (empty for a 0-dim leaf); nil when i is out of
-// range or o is nil or closed.
+// range, leaf i is not a tensor, or o is nil or closed.
 func (o *Outputs) Shape(i int) []int64 {
 	if i < 0 || !o.acquire() {
 		return nil
 	}
 	defer o.release()
-	if i >= int(C.ti_outputs_count(o.ptr)) {
+	if i >= int(C.ti_outputs_count(o.ptr)) || C.ti_outputs_kind(o.ptr, C.size_t(i)) != C.TI_KIND_TENSOR {
 		return nil
 	}
 	n := int(C.ti_outputs_ndim(o.ptr, C.size_t(i)))

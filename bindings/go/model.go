@@ -15,31 +15,20 @@ package torchinfer
 #include "torchinfer.h"
 #include "gti.h"
 
-typedef struct {
-  ti_error_t *err;
-  ti_outputs_t *out;
-  int oom;
-} gti_run_t;
-
 // ti_model_run. names_buf, when not NULL, holds n NUL-terminated input names at
-// the given offsets: the pointer array is built on the C side, as Go may not
-// pass memory holding Go pointers. oom is set when that array cannot be
+// the given offsets (see gti_names). oom is set when the name array cannot be
 // allocated (the model is then not called).
 static gti_run_t gti_run(uintptr_t m, const char *method, const char *names_buf,
                          const size_t *offsets, const uintptr_t *inputs, size_t n, uintptr_t opts) {
   gti_run_t r = {NULL, NULL, 0};
-  const char *small[16];
-  const char **names = NULL;
-  if (names_buf != NULL) {
-    names = n > 16 ? (const char **)malloc(n * sizeof(*names)) : small;
-    if (names == NULL) {
-      r.oom = 1;
-      return r;
-    }
-    for (size_t i = 0; i < n; i++) names[i] = names_buf + offsets[i];
+  const char *small[GTI_SMALL_NAMES];
+  const char **names = gti_names(names_buf, offsets, n, small);
+  if (names_buf != NULL && names == NULL) {
+    r.oom = 1;
+    return r;
   }
   r.err = ti_model_run(GTI_MODEL(m), method, names, GTI_INPUTS(inputs), n, GTI_RUN_OPTIONS(opts), &r.out);
-  if (names != small) free(names);
+  gti_names_free(names, small);
   return r;
 }
 */
@@ -67,13 +56,15 @@ type Model struct {
 	inputs     []string
 	inputTypes []string
 	methods    []string
+	schemas    map[string]string // by method name; "" is forward
 }
 
 // Option configures Load and LoadBytes.
 type Option func(*loadConfig)
 
 type loadConfig struct {
-	device string
+	device      string
+	allowNative *bool // nil: the library's default (allowed)
 }
 
 // WithDevice loads the model onto "cpu" (the default), "cuda" (the current
@@ -82,6 +73,16 @@ type loadConfig struct {
 // string with a NUL byte fails the load with ErrInvalidArgument.
 func WithDevice(device string) Option {
 	return func(c *loadConfig) { c.device = device }
+}
+
+// WithAllowNativeCode says whether loading may run native code (default
+// true). An AOTInductor .pt2 package is a shared library that runs in this
+// process when it loads; with false, only interpreted formats (TorchScript)
+// load, and a .pt2 fails with an error matching ErrUnsupported before
+// anything from it is written to disk or mapped. Use false in a service that
+// loads models its users upload.
+func WithAllowNativeCode(allow bool) Option {
+	return func(c *loadConfig) { c.allowNative = &allow }
 }
 
 // Load loads a TorchScript archive (torch.jit.save) or an AOTInductor .pt2
@@ -117,20 +118,34 @@ func load(opts []Option, do func(*C.ti_load_options_t, **C.ti_model_t) *C.ti_err
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var copts *C.ti_load_options_t
+	var cdev []byte
 	if cfg.device != "" {
-		cdev, err := cString(cfg.device, "WithDevice: device")
-		if err != nil {
+		var err error
+		if cdev, err = cString(cfg.device, "WithDevice: device"); err != nil {
 			return nil, err
 		}
+	}
+	var copts *C.ti_load_options_t
+	if cdev != nil || cfg.allowNative != nil {
 		copts = C.ti_load_options_create()
 		if copts == nil {
 			return nil, &Error{Code: CodeOutOfMemory, Message: "ti_load_options_create failed"}
 		}
 		defer C.ti_load_options_free(copts)
-		err = toError(C.ti_load_options_set_device(copts, (*C.char)(unsafe.Pointer(&cdev[0]))))
+	}
+	if cdev != nil {
+		err := toError(C.ti_load_options_set_device(copts, (*C.char)(unsafe.Pointer(&cdev[0]))))
 		runtime.KeepAlive(cdev)
 		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.allowNative != nil {
+		allow := C.int(0)
+		if *cfg.allowNative {
+			allow = 1
+		}
+		if err := toError(C.ti_load_options_set_allow_native_code(copts, allow)); err != nil {
 			return nil, err
 		}
 	}
@@ -143,20 +158,53 @@ func load(opts []Option, do func(*C.ti_load_options_t, **C.ti_model_t) *C.ti_err
 		m.inputs = append(m.inputs, C.GoString(C.ti_model_input_name(p, C.size_t(i))))
 		m.inputTypes = append(m.inputTypes, C.GoString(C.ti_model_input_type(p, C.size_t(i))))
 	}
+	m.schemas = map[string]string{"": C.GoString(C.ti_model_method_schema(p, nil))}
 	for i, n := 0, int(C.ti_model_method_count(p)); i < n; i++ {
-		m.methods = append(m.methods, C.GoString(C.ti_model_method_name(p, C.size_t(i))))
+		name := C.ti_model_method_name(p, C.size_t(i))
+		m.methods = append(m.methods, C.GoString(name))
+		m.schemas[m.methods[i]] = C.GoString(C.ti_model_method_schema(p, name))
+	}
+	if m.format == "aotinductor" { // the package's default model also answers to "model"
+		if s := C.ti_model_method_schema(p, modelAlias); s != nil {
+			m.schemas["model"] = C.GoString(s)
+		}
 	}
 	m.cleanup = runtime.AddCleanup(m, freeModel, p)
 	return m, nil
 }
 
+var modelAlias = C.CString("model") // never freed: one per process
+
 func freeModel(p *C.ti_model_t) { C.ti_model_free(p) }
+
+// LoadOpLibrary loads a shared library that registers TorchScript operators
+// (torchvision's _C extension, torchaudio, torch-scatter, your own), as
+// torch.ops.load_library does in Python: load it before the models that use
+// its operators. It stays loaded for the life of the process; loading the
+// same file again does nothing. Safe to call from any goroutine. A model
+// whose operators are not registered fails to load with an error matching
+// ErrModelFormat that names the operator. Errors match ErrNotFound (no such
+// file), ErrRuntime (the loader refused it; the message is the loader's, e.g.
+// a library built against another LibTorch) or ErrInvalidArgument (a path
+// with a NUL byte).
+func LoadOpLibrary(path string) error {
+	cpath, err := cString(path, "LoadOpLibrary: path")
+	if err != nil {
+		return err
+	}
+	e := C.ti_op_library_load((*C.char)(unsafe.Pointer(&cpath[0])))
+	runtime.KeepAlive(cpath)
+	return toError(e)
+}
 
 // Close frees the model. It is idempotent and safe to call while other
 // goroutines are predicting: those calls finish normally, the memory is freed
-// when the last one returns, and later calls fail with ErrClosed. Tensors
-// and Outputs obtained from the model stay valid. It always returns nil, also
-// for a nil *Model.
+// when the last one returns, and later calls fail with ErrClosed. An open
+// Batcher or Inputs made from the model counts as such a call for as long as
+// it is open: Close returns at once, the Model refuses new calls (RunInputs
+// and NewBatcher included), the Batcher goes on serving, and the memory is
+// freed when the last of them is closed. Tensors and Outputs obtained from
+// the model stay valid. It always returns nil, also for a nil *Model.
 func (m *Model) Close() error {
 	if m == nil {
 		return nil
@@ -224,6 +272,19 @@ func (m *Model) Format() string {
 		return ""
 	}
 	return m.format
+}
+
+// Schema is the signature of method ("" for forward) as LibTorch prints it,
+// without self, e.g. "forward(Tensor[] images, Dict(str, Tensor)[]?
+// targets=None) -> ((Dict(str, Tensor), Dict(str, Tensor)[]))"; for a .pt2
+// package, one made from the package's input and output specs. It is "" for
+// a method the model does not have. It tells which Go values RunValues takes
+// for each argument (see "Structured values" in the package documentation).
+func (m *Model) Schema(method string) string {
+	if m == nil {
+		return ""
+	}
+	return m.schemas[method]
 }
 
 // Predict runs forward with positional inputs in the order of Inputs();
@@ -325,29 +386,40 @@ func (m *Model) runNamed(ctx context.Context, what string, method *string, input
 	if err != nil {
 		return nil, err
 	}
+	buf, offsets, tensors, err := namedInputs(what, inputs)
+	if err != nil {
+		return nil, err
+	}
+	return m.invoke(ctx, cmethod, buf, offsets, tensors, what, nil)
+}
+
+// namedInputs lays out named inputs for the gti_ helpers: buf holds the
+// NUL-terminated names (sorted, so errors do not depend on map order) at
+// offsets, tensors the inputs in the same order.
+func namedInputs(what string, inputs map[string]*Tensor) (buf []byte, offsets []C.size_t, tensors []*Tensor, err error) {
 	names := make([]string, 0, len(inputs))
 	size := 0
 	for k := range inputs {
 		if strings.IndexByte(k, 0) >= 0 {
-			return nil, argError(what + ": input name " + strconv.Quote(k) + " contains a NUL byte")
+			return nil, nil, nil, argError(what + ": input name " + strconv.Quote(k) + " contains a NUL byte")
 		}
 		names = append(names, k)
 		size += len(k) + 1
 	}
 	sort.Strings(names)
-	buf := make([]byte, 0, max(size, 1))
-	offsets := make([]C.size_t, len(names))
-	tensors := make([]*Tensor, len(names))
+	buf = make([]byte, 0, max(size, 1))
+	offsets = make([]C.size_t, len(names))
+	tensors = make([]*Tensor, len(names))
 	for i, k := range names {
 		if inputs[k] == nil {
-			return nil, argError(what + ": input " + strconv.Quote(k) + " is a nil *Tensor")
+			return nil, nil, nil, argError(what + ": input " + strconv.Quote(k) + " is a nil *Tensor")
 		}
 		offsets[i] = C.size_t(len(buf))
 		buf = append(buf, k...)
 		buf = append(buf, 0)
 		tensors[i] = inputs[k]
 	}
-	return m.invoke(ctx, cmethod, buf, offsets, tensors, what, nil)
+	return buf, offsets, tensors, nil
 }
 
 // invoke makes the C call on the acquired model: method is NUL-terminated

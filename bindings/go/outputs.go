@@ -25,6 +25,18 @@ static ti_error_t *gti_outputs_get(const ti_outputs_t *o, size_t i, ti_tensor_t 
   return gti_meta(e, *out, dtype, ndim, shape);
 }
 
+// Text's checks and view in one call: count always, kind and name when i is in range, the
+// bytes when the leaf is a string.
+static ti_error_t *gti_outputs_text(const ti_outputs_t *o, size_t i, size_t *count, int *kind,
+                                    const char **name, const char **data, size_t *len) {
+  *count = ti_outputs_count(o);
+  if (i >= *count) return NULL;
+  *kind = (int)ti_outputs_kind(o, i);
+  *name = ti_outputs_name(o, i);
+  if (*kind != TI_KIND_STRING) return NULL;
+  return ti_outputs_string(o, i, data, len);
+}
+
 static ti_error_t *gti_outputs_find(const ti_outputs_t *o, const char *name, ti_tensor_t **out,
                                     int *dtype, size_t *ndim, const int64_t **shape) {
   ti_error_t *e = ti_outputs_find(o, name, out);
@@ -34,6 +46,7 @@ static ti_error_t *gti_outputs_find(const ti_outputs_t *o, const char *name, ti_
 import "C"
 
 import (
+	"fmt"
 	"runtime"
 	"strconv"
 	"unsafe"
@@ -42,7 +55,13 @@ import (
 // Outputs are the flattened, named leaves of one prediction's result. Tuple
 // and list elements are named by index, dict entries by key, nested names
 // joined with "." ("1.0", "boxes.2"); a bare tensor is one leaf named "0".
-// int, float and bool results are 0-dim Int64, Float64 and Bool tensors.
+// Names use the path grammar of structured inputs: a "." or a backslash
+// inside a dict key is escaped as by EscapeKey (the key "p.q" in result 1 is
+// the leaf `1.p\.q`). int, float and bool results are 0-dim Int64, Float64 and Bool
+// tensors; a str is a leaf of kind KindString (read it with Text) and a None
+// one of kind KindNone; an empty list, tuple or dict gives no leaf. Get,
+// Find, CopyLeaf and LeafValues fail on a leaf that is not a tensor with an
+// error matching ErrInvalidArgument that names its kind.
 // The library never modifies Outputs after creation; Close them when done (the tensors taken from them
 // with Get or Find stay valid and are closed separately).
 type Outputs struct {
@@ -160,6 +179,74 @@ func (o *Outputs) Find(name string) (*Tensor, error) {
 	runtime.KeepAlive(o)
 	runtime.KeepAlive(cname)
 	return leaf(e, t, dtype, ndim, shape)
+}
+
+// Kind is the kind of an output leaf (ti_kind_t; the values are part of the ABI).
+type Kind int
+
+// The kinds of leaves.
+const (
+	KindTensor Kind = 0 // a tensor (int, float and bool results are 0-dim tensors)
+	KindString Kind = 1 // a str: read it with Outputs.Text
+	KindNone   Kind = 2 // a None: an Optional result that was empty
+)
+
+// String is "tensor", "string" or "none" ("unknown(n)" otherwise).
+func (k Kind) String() string {
+	switch k {
+	case KindTensor:
+		return "tensor"
+	case KindString:
+		return "string"
+	case KindNone:
+		return "none"
+	}
+	return "unknown(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Kind is the kind of leaf i. It is KindNone, as in the C API, when i is
+// out of range or o is nil or closed (the zero value, KindTensor, would
+// claim a tensor that is not there).
+func (o *Outputs) Kind(i int) Kind {
+	if i < 0 || !o.acquire() {
+		return KindNone
+	}
+	k := Kind(C.ti_outputs_kind(o.ptr, C.size_t(i)))
+	o.release()
+	runtime.KeepAlive(o)
+	return k
+}
+
+// Text returns string leaf i (a str result) as a Go string holding a copy of
+// its UTF-8 bytes; NUL bytes inside are kept. An i out of range, or a leaf
+// that is not a string (the message names its kind), gives an error
+// matching ErrInvalidArgument.
+func (o *Outputs) Text(i int) (string, error) {
+	if !o.acquire() {
+		return "", closedError("outputs")
+	}
+	defer o.release()
+	if i < 0 {
+		return "", argError("Outputs.Text: negative index " + strconv.Itoa(i))
+	}
+	var (
+		count, n   C.size_t
+		kind       C.int
+		name, data *C.char
+	)
+	e := C.gti_outputs_text(o.ptr, C.size_t(i), &count, &kind, &name, &data, &n)
+	if e != nil {
+		return "", toError(e)
+	}
+	if i >= int(count) {
+		return "", argError(fmt.Sprintf("Outputs.Text: index %d out of range (%d leaves)", i, count))
+	}
+	if Kind(kind) != KindString {
+		return "", argError(fmt.Sprintf("Outputs.Text: leaf %d (%q) is a %s, not a string", i, C.GoString(name), Kind(kind)))
+	}
+	s := string(unsafe.Slice((*byte)(unsafe.Pointer(data)), int(n))) // a copy
+	runtime.KeepAlive(o)
+	return s, nil
 }
 
 func leaf(e *C.ti_error_t, t *C.ti_tensor_t, dtype C.int, ndim C.size_t, shape *C.int64_t) (*Tensor, error) {
