@@ -41,6 +41,7 @@ var allSentinels = []*torchinfer.Error{
 	torchinfer.ErrInvalidArgument, torchinfer.ErrNotFound, torchinfer.ErrModelFormat,
 	torchinfer.ErrRuntime, torchinfer.ErrOutOfMemory, torchinfer.ErrDevice,
 	torchinfer.ErrUnsupported, torchinfer.ErrInternal, torchinfer.ErrCancelled, torchinfer.ErrDeadlineExceeded,
+	torchinfer.ErrUnavailable,
 }
 
 func predictErr(m *torchinfer.Model, method string, inputs ...*torchinfer.Tensor) error {
@@ -136,13 +137,28 @@ func TestErrorCodes(t *testing.T) {
 		wantCode(t, "cuda:999", err, torchinfer.ErrDevice, "")
 	}
 
-	// UNSUPPORTED: a string result; a device type other than cpu/cuda.
+	// UNSUPPORTED: a .pt2 (native code) when native code is not allowed; a device type
+	// other than cpu/cuda. (A str result is a string leaf now, no longer UNSUPPORTED.)
 	structured := mustLoad(t, "structured.pt")
-	wantCode(t, "text()", predictErr(structured, "text", x16), torchinfer.ErrUnsupported, "")
+	text, err := structured.RunMethod("text", x16)
+	if err != nil {
+		t.Errorf("text(): %v", err)
+	} else if s, err := text.Text(0); err != nil || s != "not a tensor" || text.Kind(0) != torchinfer.KindString {
+		t.Errorf("text(): %q %v", s, err)
+	}
+	text.Close()
+	_, err = torchinfer.Load(modelPath(t, "fake.pt2"), torchinfer.WithAllowNativeCode(false))
+	wantCode(t, "native code refused", err, torchinfer.ErrUnsupported, "")
 	_, err = torchinfer.Load(modelPath(t, "mlp.pt"), torchinfer.WithDevice("mps"))
 	wantCode(t, "mps", err, torchinfer.ErrUnsupported, "")
 	_, err = torchinfer.Load(modelPath(t, "mlp.pt"), torchinfer.WithDevice("not a device"))
 	wantCode(t, "bad device string", err, torchinfer.ErrInvalidArgument, "")
+
+	// UNAVAILABLE: see TestBatcherQueueFull and TestBatcherCloseWithQueued.
+	if !errors.Is(&torchinfer.Error{Code: torchinfer.CodeUnavailable}, torchinfer.ErrUnavailable) ||
+		torchinfer.CodeUnavailable.String() != "TI_ERR_UNAVAILABLE" {
+		t.Error("ErrUnavailable does not match CodeUnavailable")
+	}
 
 	// INTERNAL is not reachable; its sentinel still matches by code.
 	if !errors.Is(&torchinfer.Error{Code: torchinfer.CodeInternal, Message: "x"}, torchinfer.ErrInternal) {

@@ -83,6 +83,15 @@ func modelErrCalls(m *torchinfer.Model, x *torchinfer.Tensor) []errCall {
 		{"PredictInto(wrong dst)", func() error { return torchinfer.PredictInto(m, make([]int64, 1), x) }},
 		{"PredictIntoContext", func() error { return torchinfer.PredictIntoContext(ctx, m, make([]float32, 2), x) }},
 		{"PredictIntoContext(nil ctx)", func() error { return torchinfer.PredictIntoContext(nil, m, make([]float32, 2), x) }},
+		{"RunValues", func() error { return discard(m.RunValues(ctx, "", map[string]any{"x": x})) }},
+		{"RunValues(nil ctx, NUL)", func() error { return discard(m.RunValues(nil, "a\x00", map[string]any{"x": "\xff"})) }},
+		{"RunInputs", func() error { return discard(m.RunInputs(ctx, nil)) }},
+		{"NewInputs", func() error { return discardV(torchinfer.NewInputs(m, "")) }},
+		{"NewInputs(NUL)", func() error { return discardV(torchinfer.NewInputs(m, "\x00")) }},
+		{"NewBatcher", func() error { return discardV(torchinfer.NewBatcher(m, torchinfer.BatcherOptions{})) }},
+		{"NewBatcher(bad options)", func() error {
+			return discardV(torchinfer.NewBatcher(m, torchinfer.BatcherOptions{Method: "\x00", MaxBatch: -1}))
+		}},
 	}
 }
 
@@ -93,7 +102,7 @@ func TestNilAndClosedModel(t *testing.T) {
 	calls := modelErrCalls(nilModel, x)
 	wantClosed(t, "nil Model", calls)
 	if nilModel.Close() != nil || nilModel.Inputs() != nil || nilModel.InputTypes() != nil ||
-		nilModel.Methods() != nil || nilModel.Device() != "" || nilModel.Format() != "" {
+		nilModel.Methods() != nil || nilModel.Device() != "" || nilModel.Format() != "" || nilModel.Schema("") != "" {
 		t.Error("nil Model: accessors are not zero values")
 	}
 
@@ -101,7 +110,7 @@ func TestNilAndClosedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inputs, types, methods := m.Inputs(), m.InputTypes(), m.Methods()
+	inputs, types, methods, schema := m.Inputs(), m.InputTypes(), m.Methods(), m.Schema("")
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -110,10 +119,11 @@ func TestNilAndClosedModel(t *testing.T) {
 	}
 	wantClosed(t, "closed Model", modelErrCalls(m, x))
 	if !reflect.DeepEqual(m.Inputs(), inputs) || !reflect.DeepEqual(m.InputTypes(), types) ||
-		!reflect.DeepEqual(m.Methods(), methods) || m.Device() != "cpu" || m.Format() != "torchscript" {
+		!reflect.DeepEqual(m.Methods(), methods) || m.Device() != "cpu" || m.Format() != "torchscript" ||
+		m.Schema("") != schema || schema == "" {
 		t.Errorf("closed Model: %v %v %v %q %q, want what it had before Close", m.Inputs(), m.InputTypes(), m.Methods(), m.Device(), m.Format())
 	}
-	covered(t, reflect.TypeOf(m), append([]string{"Close", "Inputs", "InputTypes", "Methods", "Device", "Format"}, names(calls)...))
+	covered(t, reflect.TypeOf(m), append([]string{"Close", "Inputs", "InputTypes", "Methods", "Device", "Format", "Schema"}, names(calls)...))
 }
 
 func tensorErrCalls(x *torchinfer.Tensor) []errCall {
@@ -190,6 +200,8 @@ func outputsErrCalls(o *torchinfer.Outputs) []errCall {
 		{"CopyLeaf(-1, wrong dst)", func() error { return torchinfer.CopyLeaf(o, -1, make([]bool, 9)) }},
 		{"LeafValues", func() error { return discardV(torchinfer.LeafValues[float32](o, 0)) }},
 		{"LeafValues(-1)", func() error { return discardV(torchinfer.LeafValues[uint16](o, -1)) }},
+		{"Text", func() error { return discardV(o.Text(0)) }},
+		{"Text(-1)", func() error { return discardV(o.Text(-1)) }},
 	}
 }
 
@@ -199,7 +211,7 @@ func TestNilAndClosedOutputs(t *testing.T) {
 	calls := outputsErrCalls(nilOutputs)
 	wantClosed(t, "nil Outputs", calls)
 	if nilOutputs.Close() != nil || nilOutputs.Len() != 0 || nilOutputs.Name(0) != "" || nilOutputs.Names() != nil ||
-		nilOutputs.DType(0) != 0 || nilOutputs.Shape(0) != nil {
+		nilOutputs.DType(0) != 0 || nilOutputs.Shape(0) != nil || nilOutputs.Kind(0) != torchinfer.KindNone {
 		t.Error("nil Outputs: accessors are not zero values")
 	}
 
@@ -208,16 +220,97 @@ func TestNilAndClosedOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Len() != 1 || out.DType(0) != torchinfer.Float32 || !reflect.DeepEqual(out.Shape(0), []int64{2}) {
-		t.Fatalf("Len() = %d, DType(0) = %v, Shape(0) = %v", out.Len(), out.DType(0), out.Shape(0))
+	if out.Len() != 1 || out.DType(0) != torchinfer.Float32 || !reflect.DeepEqual(out.Shape(0), []int64{2}) ||
+		out.Kind(0) != torchinfer.KindTensor {
+		t.Fatalf("Len() = %d, DType(0) = %v, Shape(0) = %v, Kind(0) = %v", out.Len(), out.DType(0), out.Shape(0), out.Kind(0))
 	}
 	out.Close()
 	out.Close()
 	wantClosed(t, "closed Outputs", outputsErrCalls(out))
-	if out.Len() != 0 || out.Name(0) != "" || out.Names() != nil || out.DType(0) != 0 || out.Shape(0) != nil {
-		t.Errorf("closed Outputs: %d %q %v %v %v", out.Len(), out.Name(0), out.Names(), out.DType(0), out.Shape(0))
+	if out.Len() != 0 || out.Name(0) != "" || out.Names() != nil || out.DType(0) != 0 || out.Shape(0) != nil ||
+		out.Kind(0) != torchinfer.KindNone {
+		t.Errorf("closed Outputs: %d %q %v %v %v %v", out.Len(), out.Name(0), out.Names(), out.DType(0), out.Shape(0), out.Kind(0))
 	}
-	covered(t, reflect.TypeOf(out), append([]string{"Close", "Len", "Name", "Names", "DType", "Shape"}, names(calls)...))
+	covered(t, reflect.TypeOf(out), append([]string{"Close", "Len", "Name", "Names", "DType", "Shape", "Kind"}, names(calls)...))
+}
+
+func inputsErrCalls(in *torchinfer.Inputs, x *torchinfer.Tensor) []errCall {
+	return []errCall{
+		{"Set", func() error { return in.Set("x", x) }},
+		{"Set(NUL)", func() error { return in.Set("x\x00", nil) }},
+		{"SetTensor", func() error { return in.SetTensor("x", x) }},
+		{"SetTensor(nil)", func() error { return in.SetTensor("x", nil) }},
+		{"SetInt", func() error { return in.SetInt("x", 1) }},
+		{"SetFloat", func() error { return in.SetFloat("x", 1) }},
+		{"SetBool", func() error { return in.SetBool("x", true) }},
+		{"SetString", func() error { return in.SetString("x", "\xff") }},
+		{"SetNone", func() error { return in.SetNone("x") }},
+		{"SetEmpty", func() error { return in.SetEmpty("x") }},
+	}
+}
+
+func TestNilAndClosedInputs(t *testing.T) {
+	checkLive(t)
+	x := tensor(t, []float32{1, 2}, 2)
+	var nilInputs *torchinfer.Inputs
+	calls := inputsErrCalls(nilInputs, x)
+	wantClosed(t, "nil Inputs", calls)
+	if nilInputs.Close() != nil || nilInputs.Method() != "" {
+		t.Error("nil Inputs: accessors are not zero values")
+	}
+	m := mustLoad(t, "identity.pt")
+	in, err := torchinfer.NewInputs(m, "double")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	in.Close()
+	wantClosed(t, "closed Inputs", inputsErrCalls(in, x))
+	if _, err := m.RunInputs(context.Background(), in); !errors.Is(err, torchinfer.ErrClosed) {
+		t.Errorf("RunInputs(closed Inputs): %v", err)
+	}
+	if in.Method() != "double" {
+		t.Errorf("closed Inputs: Method() = %q", in.Method())
+	}
+	covered(t, reflect.TypeOf(in), append([]string{"Close", "Method"}, names(calls)...))
+}
+
+func batcherErrCalls(b *torchinfer.Batcher, x *torchinfer.Tensor) []errCall {
+	ctx := context.Background()
+	return []errCall{
+		{"Predict", func() error { return discard(b.Predict(ctx, x)) }},
+		{"Predict(nil ctx, nil)", func() error { return discard(b.Predict(nil, nil)) }},
+		{"PredictNamed", func() error { return discard(b.PredictNamed(ctx, map[string]*torchinfer.Tensor{"x": x})) }},
+		{"PredictNamed(NUL)", func() error { return discard(b.PredictNamed(ctx, map[string]*torchinfer.Tensor{"\x00": x})) }},
+	}
+}
+
+func TestNilAndClosedBatcher(t *testing.T) {
+	checkLive(t)
+	x := tensor(t, []float32{1, 2}, 1, 2)
+	var nilBatcher *torchinfer.Batcher
+	calls := batcherErrCalls(nilBatcher, x)
+	wantClosed(t, "nil Batcher", calls)
+	if r, n := nilBatcher.Stats(); nilBatcher.Close() != nil || nilBatcher.Method() != "" || r != 0 || n != 0 {
+		t.Error("nil Batcher: accessors are not zero values")
+	}
+	m := mustLoad(t, "identity.pt")
+	b, err := torchinfer.NewBatcher(m, torchinfer.BatcherOptions{Method: "double"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := b.Predict(context.Background(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	b.Close()
+	b.Close()
+	wantClosed(t, "closed Batcher", batcherErrCalls(b, x))
+	if r, n := b.Stats(); b.Method() != "double" || r != 1 || n != 1 {
+		t.Errorf("closed Batcher: Method() = %q, Stats() = %d, %d", b.Method(), r, n)
+	}
+	covered(t, reflect.TypeOf(b), append([]string{"Close", "Method", "Stats"}, names(calls)...))
 }
 
 func names(calls []errCall) []string {
@@ -263,6 +356,16 @@ func TestNULInNames(t *testing.T) {
 		}},
 		{"RunMethodNamedContext(input)", func() error { return discard(m.RunMethodNamedContext(ctx, "double", in)) }},
 		{"Outputs.Find", func() error { return discardT(out.Find("0\x00junk")) }},
+		{"LoadOpLibrary", func() error { return torchinfer.LoadOpLibrary(path + "\x00junk") }},
+		{"RunValues(method)", func() error { return discard(m.RunValues(ctx, "double\x00junk", map[string]any{"x": x})) }},
+		{"RunValues(argument)", func() error { return discard(m.RunValues(ctx, "double", map[string]any{"x\x00junk": x})) }},
+		{"RunValues(key)", func() error {
+			return discard(m.RunValues(ctx, "double", map[string]any{"x": map[string]any{"k\x00junk": x}}))
+		}},
+		{"NewInputs", func() error { return discardV(torchinfer.NewInputs(m, "double\x00junk")) }},
+		{"NewBatcher", func() error {
+			return discardV(torchinfer.NewBatcher(m, torchinfer.BatcherOptions{Method: "double\x00junk"}))
+		}},
 	} {
 		wantCode(t, c.name, c.call(), torchinfer.ErrInvalidArgument, "NUL byte")
 	}
