@@ -1,10 +1,12 @@
 package org.torchinfer;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
- * The future of {@link Model#predictAsync}: a {@link CompletableFuture} whose completion by
+ * The future of {@link Model#predictAsync}, {@link Model#runAsync} and
+ * {@link Batcher#predictAsync}: a {@link CompletableFuture} whose completion by
  * anyone but the call itself ({@link #cancel}, {@code orTimeout}, {@code completeOnTimeout},
  * {@link #complete}, {@link #completeExceptionally}) cancels the native call through the call's
  * own {@link RunOptions}.
@@ -17,9 +19,56 @@ import java.util.function.Function;
  */
 final class AsyncCall extends CompletableFuture<Outputs> {
   private final RunOptions options;
+  private final NativeHandle owned;
 
   AsyncCall(RunOptions options) {
+    this(options, null);
+  }
+
+  /**
+   * A future whose task also owns {@code owned} (may be null: the {@link Inputs} that
+   * {@link Model#runAsync(Executor, String, java.util.Map)} built from the caller's values),
+   * closed with the options whether the call ran or not.
+   */
+  AsyncCall(RunOptions options, NativeHandle owned) {
     this.options = options;
+    this.owned = owned;
+  }
+
+  /**
+   * Runs {@code call} on {@code executor} under new options of its own and returns its future;
+   * {@code owned} (may be null) is closed after the call, or at once if the executor refuses
+   * the task.
+   *
+   * @throws java.util.concurrent.RejectedExecutionException if {@code executor} refuses the task
+   */
+  static CompletableFuture<Outputs> submit(Executor executor, NativeHandle owned,
+      Function<RunOptions, Outputs> call) {
+    RunOptions options;
+    try {
+      options = new RunOptions();
+    } catch (RuntimeException | Error e) {
+      if (owned != null) {
+        owned.close();
+      }
+      throw e;
+    }
+    AsyncCall future = new AsyncCall(options, owned);
+    try {
+      executor.execute(() -> future.run(call));
+    } catch (RuntimeException | Error e) {
+      future.abandon();
+      throw e;
+    }
+    return future;
+  }
+
+  /** Closes what the task owns, for a task that never ran (the executor refused it). */
+  private void abandon() {
+    options.close();
+    if (owned != null) {
+      owned.close();
+    }
   }
 
   /**
@@ -39,6 +88,9 @@ final class AsyncCall extends CompletableFuture<Outputs> {
       failure = t;
     } finally {
       options.close();
+      if (owned != null) {
+        owned.close();
+      }
     }
     if (failure != null) {
       super.completeExceptionally(failure);

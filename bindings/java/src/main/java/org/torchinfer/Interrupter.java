@@ -46,6 +46,17 @@ final class Interrupter extends AbstractInterruptibleChannel {
     return fired;
   }
 
+  /**
+   * The exception for a failed interruptible call: {@code e} itself, or for a CANCELLED call
+   * during which the thread was interrupted, {@code e} with that said.
+   */
+  static TorchInferException explain(TorchInferException e, boolean interrupted) {
+    if (interrupted && e.code() == TorchInferException.Code.CANCELLED) {
+      return new TorchInferException(e.code(), e.detail() + " (the calling thread was interrupted)");
+    }
+    return e;
+  }
+
   @Override
   protected void implCloseChannel() {
     fired = true;

@@ -15,8 +15,9 @@ import java.util.Objects;
  */
 public final class LoadOptions {
   private volatile String device = "cpu";
+  private volatile boolean allowNativeCode = true;
 
-  /** Default options: device "cpu". */
+  /** Default options: device "cpu", native code allowed. */
   public LoadOptions() {}
 
   /**
@@ -41,9 +42,34 @@ public final class LoadOptions {
     return device;
   }
 
+  /**
+   * Whether loading may run native code. true (the default): an AOTInductor .pt2 package, whose
+   * compiled shared library runs in this process, loads. false: only interpreted formats
+   * (TorchScript) load; a .pt2 (or anything else that would load native code) fails with
+   * {@link TorchInferException.Code#UNSUPPORTED} before anything from it is written to disk or
+   * mapped. For services that load models their users upload.
+   *
+   * @return this
+   */
+  public LoadOptions allowNativeCode(boolean allow) {
+    this.allowNativeCode = allow;
+    return this;
+  }
+
+  /** Whether loading may run native code (true by default); see {@link #allowNativeCode(boolean)}. */
+  public boolean allowNativeCode() {
+    return allowNativeCode;
+  }
+
   /** A native options handle for these settings; the caller frees it. */
   long newNative() {
-    return newNative(device);
+    long o = newNative(device);
+    long err = NativeApi.ti_load_options_set_allow_native_code(o, allowNativeCode ? 1 : 0);
+    if (err != 0) {
+      NativeApi.ti_load_options_free(o);
+      throw NativeApi.take(err);
+    }
+    return o;
   }
 
   private static long newNative(String device) {
@@ -62,6 +88,6 @@ public final class LoadOptions {
 
   @Override
   public String toString() {
-    return "LoadOptions(device=" + device + ")";
+    return "LoadOptions(device=" + device + ", allowNativeCode=" + allowNativeCode + ")";
   }
 }

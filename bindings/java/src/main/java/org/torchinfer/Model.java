@@ -62,7 +62,7 @@ public final class Model extends NativeHandle {
   private final String format;
 
   private Model(long ptr) {
-    super(ptr, Kind.MODEL);
+    super(ptr, HandleKind.MODEL);
     int n = (int) NativeApi.ti_model_input_count(ptr);
     List<String> inputs = new ArrayList<>(n);
     List<String> types = new ArrayList<>(n);
@@ -372,15 +372,210 @@ public final class Model extends NativeHandle {
       }
       inputs[i].ensureOpen();
     }
-    RunOptions options = new RunOptions();
-    AsyncCall future = new AsyncCall(options);
+    return AsyncCall.submit(executor, null, call);
+  }
+
+  // ------------------------------------------------------------------ structured values
+
+  /**
+   * Runs {@code method} with arguments of any TorchScript type: each entry of {@code args} is
+   * an argument (by name, or by position in decimal: "0"), its value walked into paths as
+   * {@link Inputs#set(String, Object)} describes (Tensor, String, Long / Integer, Double / Float,
+   * Boolean, null for None, List for lists and tuples, Map for dicts with String, Long / Integer
+   * or Boolean keys, nested; an empty List or Map is an empty container of the declared type).
+   * Arguments left out take their defaults. Thread-safe. Not interruptible, like
+   * {@link #predict(Tensor...)}.
+   *
+   * <pre>{@code
+   * try (Outputs out = model.run("forward", Map.of(
+   *          "batch", Map.of("input_ids", ids, "attention_mask", mask)))) { ... }
+   * try (Outputs out = detector.run("forward", Map.of("images", List.of(img1, img2)))) {
+   *   float[] boxes = out.toFloatArray(out.index("1.0.boxes"));
+   * }
+   * }</pre>
+   *
+   * <p>The values are set into new {@link Inputs} and the call runs with them; to run the same
+   * arguments many times, build an {@link Inputs} once and call {@link #run(Inputs)}.
+   *
+   * @throws TorchInferException INVALID_ARGUMENT naming the path and the declared type when a
+   *     value does not fit the schema (set-time) or a list has a gap, a tuple a missing element, a
+   *     required argument is missing (run-time); NOT_FOUND (no such method); and as
+   *     {@link #predict(Tensor...)}
+   * @throws IllegalArgumentException for a value or key of a Java type that has no TorchScript
+   *     counterpart
+   */
+  public Outputs run(String method, Map<String, ?> args) {
+    try (Inputs in = inputsOf(method, args)) {
+      return runInputs(in, null);
+    }
+  }
+
+  /**
+   * As {@link #run(String, Map)} with a timeout; interruptible. See
+   * {@link #predict(Duration, Tensor...)}.
+   */
+  public Outputs run(String method, Duration timeout, Map<String, ?> args) {
+    long us = RunOptions.micros(timeout);
+    try (Inputs in = inputsOf(method, args); RunOptions options = new RunOptions()) {
+      options.timeoutMicros(us);
+      return runInputs(in, options);
+    }
+  }
+
+  /**
+   * As {@link #run(String, Map)} under {@code options}; interruptible. See
+   * {@link #predict(RunOptions, Tensor...)}.
+   */
+  public Outputs run(String method, RunOptions options, Map<String, ?> args) {
+    Objects.requireNonNull(options, "options");
+    try (Inputs in = inputsOf(method, args)) {
+      return runInputs(in, options);
+    }
+  }
+
+  /**
+   * As {@link #run(String, Map)} on {@code executor}; see
+   * {@link #predictAsync(Executor, Tensor...)}. The values are set before this returns (a value
+   * the schema refuses throws here), so {@code args} may change afterwards; tensors in it must
+   * stay open only until this returns.
+   */
+  public CompletableFuture<Outputs> runAsync(Executor executor, String method, Map<String, ?> args) {
+    Objects.requireNonNull(executor, "executor");
+    Inputs in = inputsOf(method, args);
+    return AsyncCall.submit(executor, in, options -> runInputs(in, options));
+  }
+
+  /**
+   * Runs the method {@code inputs} were made for with them. Any number of threads may run with
+   * one Inputs at once. Not interruptible, like {@link #predict(Tensor...)}.
+   *
+   * @throws TorchInferException INVALID_ARGUMENT for the run-time checks of {@link Inputs} (a
+   *     list with a gap, a tuple with a missing element, a required argument not set) and for
+   *     inputs made from another model; and as {@link #predict(Tensor...)}
+   * @throws IllegalStateException if this model or {@code inputs} is closed
+   */
+  public Outputs run(Inputs inputs) {
+    return runInputs(inputs, null);
+  }
+
+  /** As {@link #run(Inputs)} with a timeout; interruptible. See {@link #predict(Duration, Tensor...)}. */
+  public Outputs run(Duration timeout, Inputs inputs) {
+    long us = RunOptions.micros(timeout);
+    Objects.requireNonNull(inputs, "inputs");
+    try (RunOptions options = new RunOptions()) {
+      options.timeoutMicros(us);
+      return runInputs(inputs, options);
+    }
+  }
+
+  /** As {@link #run(Inputs)} under {@code options}; interruptible. See {@link #predict(RunOptions, Tensor...)}. */
+  public Outputs run(RunOptions options, Inputs inputs) {
+    Objects.requireNonNull(options, "options");
+    return runInputs(inputs, options);
+  }
+
+  /**
+   * As {@link #run(Inputs)} on {@code executor}; see {@link #predictAsync(Executor, Tensor...)}.
+   * Keep {@code inputs} open and unchanged until the future completes.
+   */
+  public CompletableFuture<Outputs> runAsync(Executor executor, Inputs inputs) {
+    Objects.requireNonNull(executor, "executor");
+    Objects.requireNonNull(inputs, "inputs");
+    ensureOpen();
+    inputs.ensureOpen();
+    return AsyncCall.submit(executor, null, options -> runInputs(inputs, options));
+  }
+
+  /** New Inputs for {@code method} with {@code args} set; closed again if a value fails. */
+  private Inputs inputsOf(String method, Map<String, ?> args) {
+    Objects.requireNonNull(method, "method");
+    Objects.requireNonNull(args, "args");
+    Inputs in = new Inputs(this, method);
     try {
-      executor.execute(() -> future.run(call));
+      for (Map.Entry<String, ?> e : args.entrySet()) {
+        String name = Objects.requireNonNull(e.getKey(), "argument name");
+        in.set(Inputs.escapeKey(name), e.getValue());
+      }
+      return in;
     } catch (RuntimeException | Error e) {
-      options.close();
+      in.close();
       throw e;
     }
-    return future;
+  }
+
+  /** ti_model_run_inputs; with options, interruptible as {@link #run(byte[], StringArray, Tensor[], RunOptions)}. */
+  private Outputs runInputs(Inputs inputs, RunOptions options) {
+    Objects.requireNonNull(inputs, "inputs");
+    long m = acquire();
+    try {
+      long in = inputs.acquire();
+      try {
+        long opts = options == null ? 0 : options.acquire();
+        try {
+          Scratch sc = Scratch.get();
+          long err;
+          boolean interrupted = false;
+          if (options != null) {
+            Interrupter interrupter = new Interrupter(options);
+            interrupter.enter();
+            try {
+              err = NativeApi.ti_model_run_inputs(m, in, opts, sc.out);
+            } finally {
+              interrupted = interrupter.exit();
+            }
+          } else {
+            err = NativeApi.ti_model_run_inputs(m, in, 0, sc.out);
+          }
+          long handle = sc.result();
+          if (err != 0) {
+            throw Interrupter.explain(NativeApi.take(err), interrupted);
+          }
+          return new Outputs(handle);
+        } finally {
+          if (options != null) {
+            options.release();
+          }
+        }
+      } finally {
+        inputs.release();
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * The schema of {@code forward} as LibTorch prints it, without {@code self}; see
+   * {@link #schema(String)}.
+   *
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public String schema() {
+    return schema("forward");
+  }
+
+  /**
+   * The schema of {@code method} as LibTorch prints it, without {@code self}:
+   * {@code "forward(Tensor[] images, Dict(str, Tensor)[]? targets=None) -> (...)"}. For a .pt2
+   * package, a signature made from the package's input and output specs.
+   *
+   * @throws TorchInferException NOT_FOUND when the model has no such method (the message lists
+   *     the methods), INVALID_ARGUMENT for a name with a NUL character
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public String schema(String method) {
+    byte[] cmethod = methodName(method);
+    long p = acquire();
+    try {
+      String s = NativeApi.string(NativeApi.ti_model_method_schema(p, cmethod));
+      if (s == null) {
+        throw new TorchInferException(TorchInferException.Code.NOT_FOUND,
+            "no method \"" + method + "\"; the methods are " + methodNames);
+      }
+      return s;
+    } finally {
+      release();
+    }
   }
 
   // ------------------------------------------------------------------ the call
@@ -391,7 +586,7 @@ public final class Model extends NativeHandle {
   }
 
   /** Named inputs split into names and tensors, checked before anything native is touched. */
-  private static final class Named {
+  static final class Named {
     final String[] names;
     final Tensor[] tensors;
 
@@ -436,16 +631,65 @@ public final class Model extends NativeHandle {
     Objects.requireNonNull(inputs, "inputs");
     int n = inputs.length;
     long m = acquire();
-    int acquired = 0;
-    boolean optionsAcquired = false;
     try {
-      long opts = 0;
-      if (options != null) {
-        opts = options.acquire();
-        optionsAcquired = true;
+      long opts = options == null ? 0 : options.acquire();
+      try {
+        Scratch sc = Scratch.get();
+        Memory[] spill = n > Scratch.SLOTS - 1 ? new Memory[1] : null;
+        long ptrs = acquireTensors(inputs, sc, spill);
+        try {
+          long namesPtr = names == null ? 0 : Pointer.nativeValue(names);
+          long err;
+          boolean interrupted = false;
+          if (options != null) {
+            Interrupter interrupter = new Interrupter(options);
+            interrupter.enter();
+            try {
+              err = NativeApi.ti_model_run(m, method, namesPtr, ptrs, n, opts, sc.out);
+            } finally {
+              interrupted = interrupter.exit();
+            }
+          } else if (method != null && names != null) {
+            err = NativeApi.ti_model_run_method_named(m, method, namesPtr, ptrs, n, sc.out);
+          } else if (method != null) {
+            err = NativeApi.ti_model_run_method(m, method, ptrs, n, sc.out);
+          } else if (names != null) {
+            err = NativeApi.ti_model_predict_named(m, namesPtr, ptrs, n, sc.out);
+          } else {
+            err = NativeApi.HOT.ti_model_predict(m, ptrs, n, sc.out);
+          }
+          long handle = sc.result();
+          if (err != 0) {
+            throw Interrupter.explain(NativeApi.take(err), interrupted);
+          }
+          return new Outputs(handle);
+        } finally {
+          releaseTensors(inputs);
+          Reference.reachabilityFence(spill);
+          Reference.reachabilityFence(names);
+        }
+      } finally {
+        if (options != null) {
+          options.release();
+        }
       }
-      Scratch sc = Scratch.get();
-      long[] spilled = n > Scratch.SLOTS - 1 ? new long[n] : null;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Acquires every tensor of {@code inputs} and writes their pointers to the thread's scratch
+   * slots, or to {@code spill[0]} (non-null exactly when there are more than
+   * {@code Scratch.SLOTS - 1}), which the caller keeps reachable for the call; returns the
+   * array's address (0 for none). On failure (a null or closed input) releases the ones it
+   * acquired; on success the caller releases them all with {@link #releaseTensors(Tensor[])}.
+   */
+  static long acquireTensors(Tensor[] inputs, Scratch sc, Memory[] spill) {
+    int n = inputs.length;
+    long[] spilled = spill != null ? new long[n] : null;
+    int acquired = 0;
+    try {
       for (; acquired < n; acquired++) {
         Tensor t = inputs[acquired];
         if (t == null) {
@@ -458,47 +702,19 @@ public final class Model extends NativeHandle {
           sc.putSlot(acquired, p);
         }
       }
-      Memory[] spill = spilled != null ? new Memory[1] : null;
-      long ptrs = spilled != null ? sc.putArray(spilled, spill) : n == 0 ? 0 : sc.array;
-      long namesPtr = names == null ? 0 : Pointer.nativeValue(names);
-      long err;
-      boolean interrupted = false;
-      if (options != null) {
-        Interrupter interrupter = new Interrupter(options);
-        interrupter.enter();
-        try {
-          err = NativeApi.ti_model_run(m, method, namesPtr, ptrs, n, opts, sc.out);
-        } finally {
-          interrupted = interrupter.exit();
-        }
-      } else if (method != null && names != null) {
-        err = NativeApi.ti_model_run_method_named(m, method, namesPtr, ptrs, n, sc.out);
-      } else if (method != null) {
-        err = NativeApi.ti_model_run_method(m, method, ptrs, n, sc.out);
-      } else if (names != null) {
-        err = NativeApi.ti_model_predict_named(m, namesPtr, ptrs, n, sc.out);
-      } else {
-        err = NativeApi.HOT.ti_model_predict(m, ptrs, n, sc.out);
-      }
-      long handle = sc.result();
-      Reference.reachabilityFence(spill);
-      Reference.reachabilityFence(names);
-      if (err != 0) {
-        TorchInferException e = NativeApi.take(err);
-        if (interrupted && e.code() == TorchInferException.Code.CANCELLED) {
-          e = new TorchInferException(e.code(), e.detail() + " (the calling thread was interrupted)");
-        }
-        throw e;
-      }
-      return new Outputs(handle);
-    } finally {
+    } catch (RuntimeException | Error e) {
       for (int i = 0; i < acquired; i++) {
         inputs[i].release();
       }
-      if (optionsAcquired) {
-        options.release();
-      }
-      release();
+      throw e;
+    }
+    return spilled != null ? sc.putArray(spilled, spill) : n == 0 ? 0 : sc.array;
+  }
+
+  /** Ends {@link #acquireTensors}. */
+  static void releaseTensors(Tensor[] inputs) {
+    for (Tensor t : inputs) {
+      t.release();
     }
   }
 

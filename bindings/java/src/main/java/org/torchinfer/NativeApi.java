@@ -124,6 +124,7 @@ final class NativeApi {
   static native long ti_load_options_create();
   static native void ti_load_options_free(long o);
   static native long ti_load_options_set_device(long o, byte[] device);
+  static native long ti_load_options_set_allow_native_code(long o, int allow);
 
   // Models
   static native long ti_model_load(byte[] path, long opts, long out);
@@ -144,6 +145,35 @@ final class NativeApi {
   static native long ti_model_method_name(long m, long i);
   static native long ti_model_device(long m);
   static native long ti_model_format(long m);
+  /** {@code method} null: forward. A view valid until the model is freed; 0 for an unknown method. */
+  static native long ti_model_method_schema(long m, byte[] method);
+  static native long ti_op_library_load(byte[] path);
+
+  // Structured inputs (paths are NUL-terminated UTF-8; a string value travels with its length)
+  static native long ti_inputs_create(long m, byte[] method, long out);
+  static native void ti_inputs_free(long in);
+  static native long ti_inputs_set_tensor(long in, byte[] path, long t);
+  static native long ti_inputs_set_int(long in, byte[] path, long v);
+  static native long ti_inputs_set_float(long in, byte[] path, double v);
+  static native long ti_inputs_set_bool(long in, byte[] path, int v);
+  static native long ti_inputs_set_string(long in, byte[] path, byte[] data, long len);
+  static native long ti_inputs_set_none(long in, byte[] path);
+  static native long ti_inputs_set_empty(long in, byte[] path);
+  static native long ti_model_run_inputs(long m, long in, long opts, long out);
+
+  // Dynamic batching
+  static native long ti_batcher_options_create();
+  static native void ti_batcher_options_free(long o);
+  static native long ti_batcher_options_set_max_batch(long o, long rows);
+  static native long ti_batcher_options_set_max_delay_us(long o, long us);
+  static native long ti_batcher_options_set_max_queue(long o, long requests);
+  static native long ti_batcher_options_set_workers(long o, int n);
+  static native long ti_batcher_create(long m, byte[] method, long o, long out);
+  static native void ti_batcher_free(long b);
+  /** {@code names} 0 passes the inputs positionally. */
+  static native long ti_batcher_run(long b, long names, long inputs, long n, long opts, long out);
+  /** {@code requests} and {@code batches} are addresses of int64 slots (or 0). */
+  static native void ti_batcher_stats(long b, long requests, long batches);
 
   // Run options
   static native long ti_run_options_create();
@@ -152,6 +182,9 @@ final class NativeApi {
   static native void ti_run_options_cancel(long o);
 
   // Outputs
+  static native int ti_outputs_kind(long o, long i);
+  /** {@code data} and {@code len} are addresses of a pointer slot and a size_t slot. */
+  static native long ti_outputs_string(long o, long i, long data, long len);
   static native long ti_outputs_count(long o);
   static native long ti_outputs_name(long o, long i);
   static native long ti_outputs_get(long o, long i, long out);

@@ -40,8 +40,8 @@ abstract class NativeHandle implements AutoCloseable {
   });
 
   /** Which C function frees a handle. */
-  enum Kind {
-    MODEL, TENSOR, OUTPUTS, RUN_OPTIONS;
+  enum HandleKind {
+    MODEL, TENSOR, OUTPUTS, RUN_OPTIONS, INPUTS, BATCHER;
 
     void free(long ptr) {
       switch (this) {
@@ -49,6 +49,8 @@ abstract class NativeHandle implements AutoCloseable {
         case TENSOR -> NativeApi.HOT.ti_tensor_free(ptr);
         case OUTPUTS -> NativeApi.HOT.ti_outputs_free(ptr);
         case RUN_OPTIONS -> NativeApi.ti_run_options_free(ptr);
+        case INPUTS -> NativeApi.ti_inputs_free(ptr);
+        case BATCHER -> NativeApi.ti_batcher_free(ptr);
         default -> throw new AssertionError(this);
       }
     }
@@ -62,18 +64,25 @@ abstract class NativeHandle implements AutoCloseable {
    * the Cleaner itself: its Free is listed in the parent's Free, and the child object holds a
    * strong reference to the parent. So when the Cleaner runs the parent's action, no child
    * object is reachable either, and the parent's action frees the children that are still open.
+   *
+   * <p>{@code after} (may be null) runs once, right after the free: a handle whose native object
+   * refers to another one's (inputs and batchers refer to their model) releases that other
+   * handle there (see {@link NativeHandle#NativeHandle(long, HandleKind, Runnable)}). It must not
+   * capture the object this Free belongs to.
    */
   private static final class Free extends AtomicBoolean implements Runnable {
     private static final long serialVersionUID = 1L;
     private static final AtomicInteger BY_CLEANER = new AtomicInteger();
     private final long ptr;
-    private final Kind kind;
+    private final HandleKind kind;
+    private final Runnable after;
     private volatile boolean explicit;
     private List<Free> children; // guarded by this
 
-    Free(long ptr, Kind kind) {
+    Free(long ptr, HandleKind kind, Runnable after) {
       this.ptr = ptr;
       this.kind = kind;
+      this.after = after;
     }
 
     synchronized void addChild(Free child) {
@@ -91,7 +100,13 @@ abstract class NativeHandle implements AutoCloseable {
       if (!explicit) {
         BY_CLEANER.incrementAndGet();
       }
-      kind.free(ptr);
+      try {
+        kind.free(ptr);
+      } finally {
+        if (after != null) {
+          after.run();
+        }
+      }
       List<Free> kids;
       synchronized (this) {
         kids = children;
@@ -115,18 +130,36 @@ abstract class NativeHandle implements AutoCloseable {
   @SuppressWarnings("unused") // accessed through STATE
   private volatile int state;
 
-  NativeHandle(long ptr, Kind kind) {
-    this(ptr, kind, null);
+  NativeHandle(long ptr, HandleKind kind) {
+    this(ptr, kind, null, null);
   }
 
   /** A handle freed by close(), or with {@code parent} by the parent's cleaning action. */
-  NativeHandle(long ptr, Kind kind, NativeHandle parent) {
+  NativeHandle(long ptr, HandleKind kind, NativeHandle parent) {
+    this(ptr, kind, parent, null);
+  }
+
+  /**
+   * A handle whose native object refers to another handle's, which must outlive it (inputs and
+   * batchers refer to their model). The caller has {@link #acquire() acquired} that other
+   * handle before creating the native object, and {@code afterFree} releases it: it runs once,
+   * right after this handle is freed, whether by close() or by the Cleaner. So the other handle
+   * counts as in use for this one's whole life: closing it first only marks it closed, and it is
+   * freed after this one. {@code afterFree} must not capture this object (it would never become
+   * unreachable); capturing the other handle is what keeps it reachable, and so never freed by
+   * its own Cleaner, while this one's action is pending.
+   */
+  NativeHandle(long ptr, HandleKind kind, Runnable afterFree) {
+    this(ptr, kind, null, afterFree);
+  }
+
+  private NativeHandle(long ptr, HandleKind kind, NativeHandle parent, Runnable afterFree) {
     if (ptr == 0) {
       throw new TorchInferException(TorchInferException.Code.INTERNAL,
           "the library returned success with a NULL " + kind.name().toLowerCase() + " handle");
     }
     this.ptr = ptr;
-    this.free = new Free(ptr, kind);
+    this.free = new Free(ptr, kind, afterFree);
     this.parent = parent;
     if (parent == null) {
       this.cleanable = CLEANER.register(this, free);

@@ -10,8 +10,16 @@ import java.util.Objects;
 /**
  * The result of one prediction, flattened depth first into named leaves: tuple and list
  * elements are named by index, dict entries by key, nested names joined with "." ("1.0",
- * "boxes.2"); a bare tensor is one leaf named "0". int, float and bool results become 0-dim
- * INT64, FLOAT64 and BOOL tensors.
+ * "boxes.2"); a bare tensor is one leaf named "0". Names follow the path grammar of
+ * {@link Inputs}: a "." or "\" inside a dict key is escaped (the key "p.q" of result 1 is the
+ * leaf {@code 1.p\.q}; {@link Inputs#escapeKey(String)} builds such names). int, float and bool
+ * results become 0-dim INT64, FLOAT64 and BOOL tensors.
+ *
+ * <p><b>Kinds.</b> Every leaf has a {@link Kind}: a tensor, a string (a TorchScript {@code str},
+ * read with {@link #string(int)}), or a None (an empty {@code Optional} result,
+ * {@link #isNone(int)}). An empty list, tuple or dict gives no leaf. The tensor accessors
+ * ({@link #get(int)}, {@link #copyTo(int, float[])}, {@link #dtype(int)}, ...) on a leaf that is
+ * not a tensor throw {@link TorchInferException.Code#INVALID_ARGUMENT} naming its kind.
  *
  * <p>The tensors returned by {@link #get(int)} and {@link #get(String)} belong to this object:
  * repeated calls return the same {@link Tensor}, and closing the Outputs closes them (closing one
@@ -26,6 +34,25 @@ import java.util.Objects;
  * throws {@link IllegalStateException}.
  */
 public final class Outputs extends NativeHandle {
+  /** The kind of a leaf ({@code ti_kind_t}, in the same order). */
+  public enum Kind {
+    /** A tensor (int, float and bool results are 0-dim tensors). */
+    TENSOR,
+    /** A str: {@link Outputs#string(int)}. */
+    STRING,
+    /** A None: an Optional result that was empty. */
+    NONE;
+
+    static Kind of(int value) {
+      Kind[] all = values();
+      if (value < 0 || value >= all.length) {
+        throw new TorchInferException(TorchInferException.Code.INTERNAL,
+            "leaf kind " + value + " is not one this binding knows");
+      }
+      return all[value];
+    }
+  }
+
   private final Object lock = new Object();
   private Tensor[] byIndex; // guarded by lock
   private Map<String, Tensor> byName; // guarded by lock
@@ -33,7 +60,7 @@ public final class Outputs extends NativeHandle {
   private volatile List<String> names;
 
   Outputs(long ptr) {
-    super(ptr, Kind.OUTPUTS);
+    super(ptr, HandleKind.OUTPUTS);
   }
 
   /**
@@ -167,6 +194,81 @@ public final class Outputs extends NativeHandle {
     }
   }
 
+  // ------------------------------------------------------------------ kinds, strings and None
+
+  /**
+   * The kind of leaf {@code i}.
+   *
+   * @throws IndexOutOfBoundsException if {@code i} is not in [0, size())
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public Kind kind(int i) {
+    long p = acquire();
+    try {
+      checkIndex(p, i);
+      return Kind.of(NativeApi.ti_outputs_kind(p, i));
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * True when leaf {@code i} is a None (an empty Optional result).
+   *
+   * @throws IndexOutOfBoundsException if {@code i} is not in [0, size())
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public boolean isNone(int i) {
+    return kind(i) == Kind.NONE;
+  }
+
+  /**
+   * String leaf {@code i}, decoded from UTF-8 (NUL characters inside are kept; bytes that are
+   * not valid UTF-8 become U+FFFD: {@link #stringBytes(int)} has them as they are).
+   *
+   * @throws TorchInferException INVALID_ARGUMENT when the leaf is not a string (the message names
+   *     its kind)
+   * @throws IndexOutOfBoundsException if {@code i} is not in [0, size())
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public String string(int i) {
+    return new String(stringBytes(i), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The bytes of string leaf {@code i} as the model produced them (UTF-8), copied.
+   *
+   * @throws TorchInferException INVALID_ARGUMENT when the leaf is not a string
+   * @throws IndexOutOfBoundsException if {@code i} is not in [0, size())
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public byte[] stringBytes(int i) {
+    long p = acquire();
+    try {
+      checkIndex(p, i);
+      Scratch sc = Scratch.get();
+      NativeApi.check(NativeApi.ti_outputs_string(p, i, sc.out, sc.array));
+      long data = sc.result();
+      long len = sc.slot(0);
+      if (len > Integer.MAX_VALUE - 8) {
+        throw new IllegalStateException("string leaf " + i + " too large for a Java array: " + len + " bytes");
+      }
+      return len == 0 ? new byte[0] : new com.sun.jna.Pointer(data).getByteArray(0, (int) len);
+    } finally {
+      release();
+    }
+  }
+
+  /** Throws INVALID_ARGUMENT when leaf {@code i} (in range) is not a tensor. */
+  private static void requireTensor(long p, int i) {
+    int kind = NativeApi.ti_outputs_kind(p, i);
+    if (kind != Kind.TENSOR.ordinal()) {
+      throw new TorchInferException(TorchInferException.Code.INVALID_ARGUMENT,
+          "leaf " + i + " (\"" + NativeApi.string(NativeApi.ti_outputs_name(p, i)) + "\") is "
+              + (kind == Kind.STRING.ordinal() ? "a string" : "a None") + ", not a tensor");
+    }
+  }
+
   // ------------------------------------------------------------------ reading leaves directly
 
   /*
@@ -205,6 +307,7 @@ public final class Outputs extends NativeHandle {
     long p = acquire();
     try {
       checkIndex(p, i);
+      requireTensor(p, i);
       return DType.of(NativeApi.ti_outputs_dtype(p, i));
     } finally {
       release();
@@ -221,6 +324,7 @@ public final class Outputs extends NativeHandle {
     long p = acquire();
     try {
       checkIndex(p, i);
+      requireTensor(p, i);
       int ndim = (int) NativeApi.ti_outputs_ndim(p, i);
       long[] s = new long[ndim];
       if (ndim > 0) {
@@ -242,6 +346,7 @@ public final class Outputs extends NativeHandle {
     long p = acquire();
     try {
       checkIndex(p, i);
+      requireTensor(p, i);
       int size = DType.of(NativeApi.ti_outputs_dtype(p, i)).byteSize();
       return NativeApi.ti_outputs_nbytes(p, i) / size;
     } finally {
@@ -393,6 +498,7 @@ public final class Outputs extends NativeHandle {
     long p = acquire();
     try {
       checkIndex(p, i);
+      requireTensor(p, i);
       long n = NativeApi.ti_outputs_nbytes(p, i) / size;
       if (n > Integer.MAX_VALUE - 8) {
         throw new IllegalStateException("leaf " + i + " too large for a Java array: " + n + " elements");
@@ -422,6 +528,7 @@ public final class Outputs extends NativeHandle {
       }
       if (!ok) {
         checkIndex(p, i);
+        requireTensor(p, i);
         throw new IllegalArgumentException("leaf " + i + " has dtype " + DType.of(dt).cName()
             + ", this accessor reads " + (allowed.length == 1 ? allowed[0].cName()
                 : java.util.Arrays.toString(allowed)));
@@ -462,6 +569,9 @@ public final class Outputs extends NativeHandle {
     long count = NativeApi.ti_outputs_count(p);
     if (i >= count) {
       return new IndexOutOfBoundsException("Index " + i + " out of bounds for length " + count);
+    }
+    if (NativeApi.ti_outputs_kind(p, i) != Kind.TENSOR.ordinal()) {
+      return e; // the library's message names the leaf's kind
     }
     long have = NativeApi.ti_outputs_nbytes(p, i) / size;
     if (have != length) {

@@ -1,6 +1,8 @@
 package org.torchinfer;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -43,10 +45,18 @@ public final class RunOptions extends NativeHandle {
 
   private volatile boolean cancelled;
   private volatile Duration timeout;
+  /** The whole timeout in microseconds (0: none), as passed to the library. */
+  private volatile long timeoutMicros;
+  /**
+   * Options cancelled together with these: a {@link Batcher} request runs under options of its
+   * own (which the batcher can cancel when it closes), linked to the caller's for the call.
+   */
+  private final Object linkLock = new Object();
+  private List<RunOptions> linked; // guarded by linkLock
 
   /** New options: no timeout, not cancelled. */
   public RunOptions() {
-    super(create(), Kind.RUN_OPTIONS);
+    super(create(), HandleKind.RUN_OPTIONS);
   }
 
   private static long create() {
@@ -78,8 +88,40 @@ public final class RunOptions extends NativeHandle {
     long p = acquire();
     try {
       NativeApi.check(NativeApi.ti_run_options_set_timeout_us(p, us));
+      timeoutMicros = us;
     } finally {
       release();
+    }
+  }
+
+  /** The timeout last set in microseconds (0: none), for options that copy it. */
+  long timeoutMicros() {
+    return timeoutMicros;
+  }
+
+  /**
+   * Cancels {@code other} whenever these options are cancelled: now if they already are,
+   * otherwise when {@link #cancel()} is called, until {@link #unlink(RunOptions)}.
+   */
+  void link(RunOptions other) {
+    synchronized (linkLock) {
+      if (!cancelled) {
+        if (linked == null) {
+          linked = new ArrayList<>(2);
+        }
+        linked.add(other);
+        return;
+      }
+    }
+    other.cancel();
+  }
+
+  /** Ends a {@link #link(RunOptions)}. */
+  void unlink(RunOptions other) {
+    synchronized (linkLock) {
+      if (linked != null) {
+        linked.remove(other);
+      }
     }
   }
 
@@ -106,6 +148,16 @@ public final class RunOptions extends NativeHandle {
         NativeApi.ti_run_options_cancel(p);
       } finally {
         release();
+      }
+    }
+    // cancelled is set before the lock: a link() after this point sees it and cancels at once
+    RunOptions[] others;
+    synchronized (linkLock) {
+      others = linked == null || linked.isEmpty() ? null : linked.toArray(new RunOptions[0]);
+    }
+    if (others != null) {
+      for (RunOptions o : others) {
+        o.cancel();
       }
     }
   }

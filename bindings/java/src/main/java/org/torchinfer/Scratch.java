@@ -122,6 +122,11 @@ final class Scratch {
     return array;
   }
 
+  /** The value in array slot {@code i} (0-based, i < SLOTS - 1), e.g. a second out parameter. */
+  long slot(int i) {
+    return buf.getLong(8 + 8 * i);
+  }
+
   /** Stores {@code value} in array slot {@code i} (0-based, i < SLOTS - 1). */
   void putSlot(int i, long value) {
     buf.putLong(8 + 8 * i, value);

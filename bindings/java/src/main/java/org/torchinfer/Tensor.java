@@ -42,14 +42,14 @@ public final class Tensor extends NativeHandle {
   private volatile long[] shape;
 
   Tensor(long ptr, DType dtype, long[] shape) {
-    super(ptr, Kind.TENSOR);
+    super(ptr, HandleKind.TENSOR);
     this.dtype = dtype;
     this.shape = shape;
   }
 
   /** A leaf handed out by {@code Outputs.get}: freed with its parent if never closed. */
   Tensor(long ptr, Outputs parent) {
-    super(ptr, Kind.TENSOR, parent);
+    super(ptr, HandleKind.TENSOR, parent);
   }
 
   // ------------------------------------------------------------------ factories

@@ -34,8 +34,31 @@ public final class TorchInfer {
   }
 
   /**
-   * The number of live native handles (models, tensors, outputs, load options, errors) in the
-   * process. For leak tests: it returns to its starting value once everything is closed.
+   * Loads a shared library that registers TorchScript operators (torchvision's {@code _C}
+   * extension, torchaudio, torch-scatter, your own), as {@code torch.ops.load_library} does in
+   * Python. Load it before the models that use its operators: a model whose operators are not
+   * registered fails to load with {@link TorchInferException.Code#MODEL_FORMAT} naming the
+   * operator. A loaded library stays loaded for the life of the process; loading the same file
+   * again does nothing. Thread-safe. The library must be built against the same LibTorch as
+   * libtorchinfer.
+   *
+   * <pre>{@code
+   * TorchInfer.loadOpLibrary(Path.of("/usr/lib/python3/dist-packages/torchvision/_C.so"));
+   * Model detector = Model.load(Path.of("fasterrcnn.pt"));
+   * }</pre>
+   *
+   * @throws TorchInferException NOT_FOUND (no such file), RUNTIME (the dynamic loader refused it;
+   *     the message is the loader's), INVALID_ARGUMENT (a path with a NUL character)
+   */
+  public static void loadOpLibrary(java.nio.file.Path path) {
+    java.util.Objects.requireNonNull(path, "path");
+    NativeApi.check(NativeApi.ti_op_library_load(
+        NativeApi.cstr(path.toAbsolutePath().toString(), "path")));
+  }
+
+  /**
+   * The number of live native handles (models, tensors, outputs, inputs, batchers, run options,
+   * load and batcher options, errors) in the process. For leak tests: it returns to its starting value once everything is closed.
    */
   public static long liveHandles() {
     return NativeApi.ti_live_handles();

@@ -35,7 +35,11 @@ public final class TorchInferException extends RuntimeException {
     OUT_OF_MEMORY(5),
     /** {@code TI_ERR_DEVICE}: the requested device is not present. */
     DEVICE(6),
-    /** {@code TI_ERR_UNSUPPORTED}: a value the C API cannot represent (strings, objects, ...). */
+    /**
+     * {@code TI_ERR_UNSUPPORTED}: a value the C API cannot represent (an object result), a
+     * device type other than cpu and cuda, native code refused by
+     * {@link LoadOptions#allowNativeCode(boolean)}.
+     */
     UNSUPPORTED(7),
     /** {@code TI_ERR_INTERNAL}: a bug in libtorchinfer. */
     INTERNAL(8),
@@ -51,6 +55,11 @@ public final class TorchInferException extends RuntimeException {
      * model stays usable.
      */
     DEADLINE_EXCEEDED(10),
+    /**
+     * {@code TI_ERR_UNAVAILABLE}: a {@link Batcher}'s queue is full, or the batcher was closed
+     * while the request waited in it; retry later (or elsewhere).
+     */
+    UNAVAILABLE(11),
     /** A code newer than this binding knows. */
     UNKNOWN(-1);
 

@@ -124,16 +124,22 @@ class ErrorTest extends Fixtures {
   void unsupported() {
     try (Model structured = Model.load(model("structured.pt"));
          Tensor x = Tensor.of(new float[] {1}, 1)) {
-      expect(Code.UNSUPPORTED, () -> structured.runMethod("text", x));
+      // a str result is a string leaf since issue 16, no longer UNSUPPORTED
+      try (Outputs out = structured.runMethod("text", x)) {
+        assertEquals(Outputs.Kind.STRING, out.kind(0));
+        assertEquals("not a tensor", out.string(0));
+      }
     }
     expect(Code.UNSUPPORTED, () -> new LoadOptions().device("mps"));
+    // native code refused at load: a .pt2 package, before anything from it is mapped
+    expect(Code.UNSUPPORTED, () -> Model.load(model("fake.pt2"), new LoadOptions().allowNativeCode(false)));
   }
 
   @Test
   void codesMirrorTheCEnum() {
     Code[] expected = {Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.MODEL_FORMAT, Code.RUNTIME,
         Code.OUT_OF_MEMORY, Code.DEVICE, Code.UNSUPPORTED, Code.INTERNAL, Code.CANCELLED,
-        Code.DEADLINE_EXCEEDED};
+        Code.DEADLINE_EXCEEDED, Code.UNAVAILABLE};
     for (int i = 0; i < expected.length; i++) {
       assertEquals(expected[i], Code.of(i));
       assertEquals(i, expected[i].value());

@@ -230,7 +230,7 @@ class HardeningTest extends Fixtures {
   // ------------------------------------------------------------------ use after close
 
   /** Arguments for a call of {@code m} that would succeed on open objects. */
-  private static Object[] argumentsFor(Method m, Tensor input, RunOptions options) {
+  private static Object[] argumentsFor(Method m, Tensor input, RunOptions options, Inputs inputs) {
     Class<?>[] types = m.getParameterTypes();
     Object[] args = new Object[types.length];
     for (int i = 0; i < types.length; i++) {
@@ -253,6 +253,18 @@ class HardeningTest extends Fixtures {
         args[i] = java.lang.reflect.Array.newInstance(t.getComponentType(), 2);
       } else if (t == java.nio.ByteBuffer.class) {
         args[i] = java.nio.ByteBuffer.allocateDirect(64);
+      } else if (t == Tensor.class) {
+        args[i] = input;
+      } else if (t == long.class) {
+        args[i] = 1L;
+      } else if (t == double.class) {
+        args[i] = 1.0;
+      } else if (t == boolean.class) {
+        args[i] = true;
+      } else if (t == Object.class) {
+        args[i] = input;
+      } else if (t == Inputs.class) {
+        args[i] = inputs;
       } else {
         throw new AssertionError("no argument for " + t + " in " + m + ": extend this test");
       }
@@ -271,17 +283,19 @@ class HardeningTest extends Fixtures {
       Tensor leaf = out.get(0);
       Tensor taken = out.take(0);
       RunOptions closedOptions = new RunOptions().timeout(Duration.ofSeconds(1));
-      for (AutoCloseable c : new AutoCloseable[] {m, t, out, taken, closedOptions}) {
+      Inputs closedInputs = new Inputs(m, "double");
+      Batcher batcher = new Batcher(m, new Batcher.Options().method("double"));
+      for (AutoCloseable c : new AutoCloseable[] {closedInputs, batcher, m, t, out, taken, closedOptions}) {
         c.close();
       }
       List<String> checked = new ArrayList<>();
-      for (Object o : new Object[] {m, t, out, leaf, taken, closedOptions}) {
+      for (Object o : new Object[] {m, t, out, leaf, taken, closedOptions, closedInputs, batcher}) {
         for (Method method : o.getClass().getMethods()) {
           if (Modifier.isStatic(method.getModifiers()) || allowed.contains(method.getName())
               || (o instanceof RunOptions && method.getName().equals("cancel"))) {
             continue;
           }
-          Object[] args = argumentsFor(method, input, options);
+          Object[] args = argumentsFor(method, input, options, closedInputs);
           InvocationTargetException e = assertThrows(InvocationTargetException.class,
               () -> method.invoke(o, args), method.toString());
           assertInstanceOf(IllegalStateException.class, e.getCause(), method + ": " + e.getCause());
@@ -295,7 +309,13 @@ class HardeningTest extends Fixtures {
           "Model.device", "Model.methodNames", "Model.predictAsync", "Tensor.shape", "Tensor.dtype",
           "Tensor.numel", "Outputs.names", "Outputs.name", "RunOptions.isCancelled", "Outputs.copyTo",
           "Outputs.index", "Outputs.dtype", "Outputs.shape", "Outputs.numel", "Outputs.toFloatArray",
-          "Tensor.copyTo")), checked.toString());
+          "Tensor.copyTo", "Model.run", "Model.runAsync", "Model.schema", "Outputs.kind",
+          "Outputs.string", "Outputs.stringBytes", "Outputs.isNone", "Inputs.set", "Inputs.setTensor",
+          "Inputs.setLong", "Inputs.setDouble", "Inputs.setBool", "Inputs.setString", "Inputs.setNone",
+          "Inputs.setEmpty", "Inputs.method", "Batcher.predict", "Batcher.predictAsync",
+          "Batcher.stats", "Batcher.method", "Batcher.options")), checked.toString());
+      assertEquals("Inputs(closed)", closedInputs.toString());
+      assertEquals("Batcher(closed)", batcher.toString());
       assertEquals("Model(closed)", m.toString());
       assertEquals("Tensor(closed)", t.toString());
       assertEquals("Outputs(closed)", out.toString());
