@@ -2,9 +2,9 @@
 # Runs every Rust test of libtorchinfer: the -sys header check (checked-in bindings against the
 # header; with --all-features also against bindgen's output now), the safe API's unit,
 # integration and doc tests (default features and --all-features), compiles the benchmarks
-# (without running them), builds and runs the examples, packages both crates (cargo package,
-# with verification) and runs the consumer test (a new project outside the repository set up
-# as README.md says).
+# (without running them), builds and runs the examples (predict, serve, batch), packages both
+# crates (cargo package, with verification) and runs the consumer test (a new project outside
+# the repository set up as README.md says).
 #
 #   BUILD_DIR=<libtorchinfer build dir> (default <repo>/build; any build directory works)
 #   TORCHINFER_TEST_MODELS=<fixtures dir> (default $BUILD_DIR/models)
@@ -63,7 +63,23 @@ for want in '^short request: ok, \[32, 32\]' '^timed-out request: TI_ERR_DEADLIN
     exit 1
   fi
 done
-echo "example: 3 passed, 0 failed"
+
+echo "== example: torchinfer-batch batch_rows.pt 64"
+batch="${CARGO_TARGET_DIR:-target}/debug/torchinfer-batch"
+out=$(timeout 120 "$batch" "$TORCHINFER_TEST_MODELS/batch_rows.pt" 64)
+echo "$out"
+for want in '^requests: 64, model calls: [0-9]+, mean batch size: ' '^every task got its own rows: ok$'; do
+  if ! grep -Eq "$want" <<<"$out"; then
+    echo "batch example output lacks a line matching: $want" >&2
+    exit 1
+  fi
+done
+# Batched: at least one call ran more than one task's row.
+if ! awk '/^largest batch: / { exit !($3 > 1) }' <<<"$out"; then
+  echo "batch example: no call ran more than one row" >&2
+  exit 1
+fi
+echo "example: 4 passed, 0 failed"
 
 echo "== cargo package (both crates, verified against the packaged torchinfer-sys)"
 cargo package -p torchinfer-sys -p torchinfer --allow-dirty --locked

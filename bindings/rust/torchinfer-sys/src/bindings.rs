@@ -49,6 +49,27 @@ pub struct ti_run_options {
 }
 #[doc = " Per-call settings for ti_model_run: a timeout and a cancel switch."]
 pub type ti_run_options_t = ti_run_options;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct ti_inputs {
+    _unused: [u8; 0],
+}
+#[doc = " The arguments of one method call, of any TorchScript type, set by path (see ti_inputs_create)."]
+pub type ti_inputs_t = ti_inputs;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct ti_batcher {
+    _unused: [u8; 0],
+}
+#[doc = " A dynamic batcher: many callers' small requests run as one batched call (see ti_batcher_create)."]
+pub type ti_batcher_t = ti_batcher;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct ti_batcher_options {
+    _unused: [u8; 0],
+}
+#[doc = " Settings for ti_batcher_create."]
+pub type ti_batcher_options_t = ti_batcher_options;
 #[doc = "< Never carried by an error; ti_error_code(NULL)."]
 pub const TI_OK: ti_code_t = 0;
 #[doc = "< NULL where a value is needed, bad counts, names, sizes, shapes."]
@@ -71,8 +92,18 @@ pub const TI_ERR_INTERNAL: ti_code_t = 8;
 pub const TI_ERR_CANCELLED: ti_code_t = 9;
 #[doc = "< The call ran past its run options' timeout; the model stays usable."]
 pub const TI_ERR_DEADLINE_EXCEEDED: ti_code_t = 10;
+#[doc = "< A batcher's queue is full, or the batcher is being freed; retry later."]
+pub const TI_ERR_UNAVAILABLE: ti_code_t = 11;
 #[doc = " Error codes. New codes may be added at the end."]
 pub type ti_code_t = ::std::os::raw::c_uint;
+#[doc = "< A tensor (int, float and bool results are 0-dim tensors)."]
+pub const TI_KIND_TENSOR: ti_kind_t = 0;
+#[doc = "< A str: read it with ti_outputs_string."]
+pub const TI_KIND_STRING: ti_kind_t = 1;
+#[doc = "< A None (an Optional result that was empty)."]
+pub const TI_KIND_NONE: ti_kind_t = 2;
+#[doc = " The kind of an output leaf (ti_outputs_kind). The values are part of the ABI."]
+pub type ti_kind_t = ::std::os::raw::c_uint;
 pub const TI_DTYPE_FLOAT32: ti_dtype_t = 0;
 pub const TI_DTYPE_FLOAT64: ti_dtype_t = 1;
 #[doc = "< IEEE 754 binary16, passed as raw 16-bit patterns."]
@@ -107,7 +138,7 @@ unsafe extern "C" {
     pub fn ti_get_num_threads() -> ::std::os::raw::c_int;
     #[doc = " The number of CUDA devices LibTorch can use; 0 for a CPU-only build or machine."]
     pub fn ti_cuda_device_count() -> ::std::os::raw::c_int;
-    #[doc = " The number of live handles (models, tensors, outputs, load and run options, errors) in the process.\n For leak tests: after a test frees everything it made, this is back where it started."]
+    #[doc = " The number of live handles (models, tensors, outputs, inputs, batchers, load, run and batcher\n options, errors) in the process.\n For leak tests: after a test frees everything it made, this is back where it started."]
     pub fn ti_live_handles() -> i64;
     #[doc = " Bytes per element of `dtype`; 0 if `dtype` is not a ti_dtype_t value."]
     pub fn ti_dtype_size(dtype: ti_dtype_t) -> usize;
@@ -171,6 +202,11 @@ unsafe extern "C" {
     pub fn ti_load_options_set_optimize(
         o: *mut ti_load_options_t,
         level: ::std::os::raw::c_int,
+    ) -> *mut ti_error_t;
+    #[doc = " Whether loading may run native code. 1 (the default): an AOTInductor .pt2 package, whose\n compiled shared library runs in this process, loads. 0: only interpreted formats\n (TorchScript) load; a .pt2 (or anything else that would load native code) fails with\n TI_ERR_UNSUPPORTED before anything from it is written to disk or mapped. For services that\n load models their users upload.\n Errors: TI_ERR_INVALID_ARGUMENT (NULL, or `allow` other than 0 or 1)."]
+    pub fn ti_load_options_set_allow_native_code(
+        o: *mut ti_load_options_t,
+        allow: ::std::os::raw::c_int,
     ) -> *mut ti_error_t;
     #[doc = " Loads a model from `path`: a TorchScript archive (torch.jit.save) or, with LibTorch 2.6 or\n newer, an AOTInductor package (.pt2, from torch.export + aoti_compile_and_package). The two\n are told apart by content, never by file name; ti_model_format says which was loaded.\n `opts` may be NULL (defaults). A TorchScript model is put in eval mode.\n A .pt2 package is native code compiled by PyTorch: loading one runs code from it, so load\n packages only from sources you trust (a TorchScript archive is interpreted, not executed).\n The caller owns `*out` (ti_model_free).\n Errors: TI_ERR_INVALID_ARGUMENT (NULL path or out), TI_ERR_NOT_FOUND (no such file),\n TI_ERR_MODEL_FORMAT (not a loadable model: truncated, garbage, written by a newer PyTorch,\n not a regular file), TI_ERR_UNSUPPORTED (a .pt2 with a library built against LibTorch older\n than 2.6; the message names the version), TI_ERR_DEVICE (device not present, or not the\n kind a .pt2 was compiled for), TI_ERR_OUT_OF_MEMORY."]
     pub fn ti_model_load(
@@ -251,6 +287,122 @@ unsafe extern "C" {
     pub fn ti_model_device(m: *const ti_model_t) -> *const ::std::os::raw::c_char;
     #[doc = " The model's format: \"torchscript\" or \"aotinductor\" (static storage; \"\" for NULL)."]
     pub fn ti_model_format(m: *const ti_model_t) -> *const ::std::os::raw::c_char;
+    #[doc = " The schema of `method` (NULL: forward) as LibTorch prints it, without `self`:\n \"forward(Tensor[] images, Dict(str, Tensor)[]? targets=None) -> ((Dict(str, Tensor), Dict(str, Tensor)[]))\".\n For a .pt2 package, a signature made from the package's input and output specs. A view valid\n until `m` is freed; NULL for a NULL model or an unknown method."]
+    pub fn ti_model_method_schema(
+        m: *const ti_model_t,
+        method: *const ::std::os::raw::c_char,
+    ) -> *const ::std::os::raw::c_char;
+    #[doc = " Loads a shared library that registers TorchScript operators (torchvision's _C extension,\n torchaudio, torch-scatter, your own), as torch.ops.load_library does in Python. Load it\n before the models that use its operators. A loaded library stays loaded for the life of the\n process; loading the same file again does nothing. Thread-safe. A library built against\n another LibTorch than the one this library links will not work: build it for the same one.\n A model whose operators are not registered fails to load with TI_ERR_MODEL_FORMAT naming the\n operator (\"unknown operator torchvision::nms: load its library with ti_op_library_load\").\n Errors: TI_ERR_INVALID_ARGUMENT (NULL path), TI_ERR_NOT_FOUND (no such file),\n TI_ERR_RUNTIME (the loader refused it; the message is the loader's)."]
+    pub fn ti_op_library_load(path: *const ::std::os::raw::c_char) -> *mut ti_error_t;
+    #[doc = " New, empty arguments for `method` of `m` (NULL: forward). The object refers to `m`, which\n must outlive it. The caller owns `*out` (ti_inputs_free). Counts in ti_live_handles.\n Errors: TI_ERR_INVALID_ARGUMENT (NULL m or out), TI_ERR_NOT_FOUND (no such method)."]
+    pub fn ti_inputs_create(
+        m: *const ti_model_t,
+        method: *const ::std::os::raw::c_char,
+        out: *mut *mut ti_inputs_t,
+    ) -> *mut ti_error_t;
+    #[doc = " Frees inputs. Accepts NULL. Tensors set into it are released (see ti_inputs_set_tensor)."]
+    pub fn ti_inputs_free(in_: *mut ti_inputs_t);
+    #[doc = " Sets the tensor at `path`. The inputs keep their own reference: the caller may free `t` at\n once (a wrapped tensor's release runs when neither needs it). The caller's data is never\n modified: a method that writes to an argument gets a private copy.\n Errors: TI_ERR_INVALID_ARGUMENT (see the set-time checks above)."]
+    pub fn ti_inputs_set_tensor(
+        in_: *mut ti_inputs_t,
+        path: *const ::std::os::raw::c_char,
+        t: *const ti_tensor_t,
+    ) -> *mut ti_error_t;
+    #[doc = " Sets an int where the declared type is int, float (converted; exact up to 2^53) or Scalar.\n Errors: as ti_inputs_set_tensor."]
+    pub fn ti_inputs_set_int(
+        in_: *mut ti_inputs_t,
+        path: *const ::std::os::raw::c_char,
+        v: i64,
+    ) -> *mut ti_error_t;
+    #[doc = " Sets a float where the declared type is float or Scalar. Errors: as ti_inputs_set_tensor."]
+    pub fn ti_inputs_set_float(
+        in_: *mut ti_inputs_t,
+        path: *const ::std::os::raw::c_char,
+        v: f64,
+    ) -> *mut ti_error_t;
+    #[doc = " Sets a bool (any nonzero `v` is True) where the declared type is bool. Errors: as ti_inputs_set_tensor."]
+    pub fn ti_inputs_set_bool(
+        in_: *mut ti_inputs_t,
+        path: *const ::std::os::raw::c_char,
+        v: ::std::os::raw::c_int,
+    ) -> *mut ti_error_t;
+    #[doc = " Sets a str from `len` bytes of UTF-8 at `data` (copied; NUL bytes inside are kept; `data`\n may be NULL only when len is 0). Errors: as ti_inputs_set_tensor, and for invalid UTF-8."]
+    pub fn ti_inputs_set_string(
+        in_: *mut ti_inputs_t,
+        path: *const ::std::os::raw::c_char,
+        data: *const ::std::os::raw::c_char,
+        len: usize,
+    ) -> *mut ti_error_t;
+    #[doc = " Sets None where the declared type is Optional[...]. Errors: as ti_inputs_set_tensor."]
+    pub fn ti_inputs_set_none(
+        in_: *mut ti_inputs_t,
+        path: *const ::std::os::raw::c_char,
+    ) -> *mut ti_error_t;
+    #[doc = " Sets an empty list or dict where the declared type is one. Errors: as ti_inputs_set_tensor."]
+    pub fn ti_inputs_set_empty(
+        in_: *mut ti_inputs_t,
+        path: *const ::std::os::raw::c_char,
+    ) -> *mut ti_error_t;
+    #[doc = " Runs the method `in` was made for with its arguments. `in` must come from `m`. `opts` is as\n for ti_model_run (timeouts and cancellation, NULL for none); private copies of arguments the\n method writes to and copies of results that share the module's state, exactly as\n ti_model_run. The caller owns `*out` (ti_outputs_free). Any number of threads may run with\n one inputs object at once.\n Errors: as ti_model_run, plus TI_ERR_INVALID_ARGUMENT for the run-time checks above and for\n inputs made from another model."]
+    pub fn ti_model_run_inputs(
+        m: *mut ti_model_t,
+        in_: *const ti_inputs_t,
+        opts: *const ti_run_options_t,
+        out: *mut *mut ti_outputs_t,
+    ) -> *mut ti_error_t;
+    #[doc = " New batcher options with defaults (max_batch 32, max_delay_us 0, max_queue 1024, workers 1). NULL only if out of memory."]
+    pub fn ti_batcher_options_create() -> *mut ti_batcher_options_t;
+    #[doc = " Frees batcher options. Accepts NULL. Batchers made with them do not depend on them."]
+    pub fn ti_batcher_options_free(o: *mut ti_batcher_options_t);
+    #[doc = " The most rows in one batch (>= 1; default 32). Errors: TI_ERR_INVALID_ARGUMENT (NULL, rows < 1)."]
+    pub fn ti_batcher_options_set_max_batch(
+        o: *mut ti_batcher_options_t,
+        rows: i64,
+    ) -> *mut ti_error_t;
+    #[doc = " How long a worker waits, from the oldest queued request's arrival, for more rows before it\n runs a batch that is not full (0..10,000,000 µs; default 0: no waiting).\n Errors: TI_ERR_INVALID_ARGUMENT (NULL, out of range)."]
+    pub fn ti_batcher_options_set_max_delay_us(
+        o: *mut ti_batcher_options_t,
+        us: i64,
+    ) -> *mut ti_error_t;
+    #[doc = " The most queued requests; one more is refused with TI_ERR_UNAVAILABLE (>= 1; default 1024). Errors: TI_ERR_INVALID_ARGUMENT."]
+    pub fn ti_batcher_options_set_max_queue(
+        o: *mut ti_batcher_options_t,
+        requests: i64,
+    ) -> *mut ti_error_t;
+    #[doc = " The number of worker threads running batches at once (1..256; default 1). Errors: TI_ERR_INVALID_ARGUMENT."]
+    pub fn ti_batcher_options_set_workers(
+        o: *mut ti_batcher_options_t,
+        n: ::std::os::raw::c_int,
+    ) -> *mut ti_error_t;
+    #[doc = " Starts a batcher for `method` (NULL: forward) of `m`, with `o` (NULL: defaults). The model must\n outlive the batcher. The caller owns `*out` (ti_batcher_free). Counts in ti_live_handles.\n Errors: TI_ERR_INVALID_ARGUMENT (NULL m or out; a .pt2 input whose batch dimension is static,\n named in the message; a method without tensor arguments), TI_ERR_NOT_FOUND (no such method)."]
+    pub fn ti_batcher_create(
+        m: *mut ti_model_t,
+        method: *const ::std::os::raw::c_char,
+        o: *const ti_batcher_options_t,
+        out: *mut *mut ti_batcher_t,
+    ) -> *mut ti_error_t;
+    #[doc = " Stops a batcher: new requests are refused, every queued request fails with\n TI_ERR_UNAVAILABLE, running batches finish, and the workers are joined. Accepts NULL. Must not\n race with ti_batcher_run on the same batcher being called after it starts."]
+    pub fn ti_batcher_free(b: *mut ti_batcher_t);
+    #[doc = " Queues one request and blocks until its outputs are ready. `inputs` are tensors (positional,\n or named by `names` when it is not NULL) whose dimension 0 is the batch dimension (>= 1 rows);\n the caller keeps ownership of them and may free them when the call returns. `opts` as for\n ti_model_run. Thread-safe: any number of threads may call it at once. The caller owns `*out`.\n Errors: as ti_model_run, plus TI_ERR_INVALID_ARGUMENT (an input without a batch dimension,\n inputs with different row counts), TI_ERR_UNAVAILABLE (the queue is full, or the batcher is\n being freed)."]
+    pub fn ti_batcher_run(
+        b: *mut ti_batcher_t,
+        names: *const *const ::std::os::raw::c_char,
+        inputs: *const *const ti_tensor_t,
+        n_inputs: usize,
+        opts: *const ti_run_options_t,
+        out: *mut *mut ti_outputs_t,
+    ) -> *mut ti_error_t;
+    #[doc = " Counters since the batcher started: requests answered (with outputs or an error) and\n model calls made for them (batched or single); requests / batches is the mean batch size in\n requests. Either pointer may be NULL. Thread-safe. Zeros for a NULL batcher."]
+    pub fn ti_batcher_stats(b: *const ti_batcher_t, requests: *mut i64, batches: *mut i64);
+    #[doc = " Leaf `i`'s kind; TI_KIND_NONE when `o` is NULL or `i` out of range."]
+    pub fn ti_outputs_kind(o: *const ti_outputs_t, i: usize) -> ti_kind_t;
+    #[doc = " A view of string leaf `i`'s UTF-8 bytes (`*data`, `*len` bytes, followed by a NUL that is not\n counted; NUL bytes inside are kept), valid until `o` is freed.\n Errors: TI_ERR_INVALID_ARGUMENT (NULL argument, i out of range, or a leaf that is not a string)."]
+    pub fn ti_outputs_string(
+        o: *const ti_outputs_t,
+        i: usize,
+        data: *mut *const ::std::os::raw::c_char,
+        len: *mut usize,
+    ) -> *mut ti_error_t;
     #[doc = " The number of leaves (0 for NULL)."]
     pub fn ti_outputs_count(o: *const ti_outputs_t) -> usize;
     #[doc = " The name of leaf `i` (a view valid until `o` is freed); NULL if out of range."]

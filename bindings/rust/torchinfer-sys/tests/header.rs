@@ -181,7 +181,22 @@ fn c_param(p: &str) -> (String, String) {
     let split = p
         .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .expect("a C parameter has a type and a name");
-    (p[split + 1..].to_string(), rust_type(&p[..=split]))
+    (rust_ident(&p[split + 1..]), rust_type(&p[..=split]))
+}
+
+/// A C name as bindgen spells it in Rust: a Rust keyword gets a trailing `_` (`in` is `in_`).
+fn rust_ident(c: &str) -> String {
+    const KEYWORDS: [&str; 38] = [
+        "as", "async", "await", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+        "enum", "extern", "false", "final", "fn", "for", "if", "impl", "in", "let", "loop",
+        "match", "mod", "move", "mut", "pub", "ref", "return", "static", "struct", "super",
+        "trait", "true", "type", "unsafe", "use", "where",
+    ];
+    if KEYWORDS.contains(&c) {
+        format!("{c}_")
+    } else {
+        c.to_string()
+    }
 }
 
 fn c_sig(ret: &str, params: &str) -> Sig {
@@ -370,6 +385,8 @@ fn the_signature_parser_reads_what_it_should() {
     assert_eq!(fns["ti_outputs_name"].ret, "*const c_char");
     assert_eq!(fns["ti_outputs_free"].ret, "");
     assert_eq!(fns["ti_version"].params, []);
+    // A parameter named with a Rust keyword (`in`) is bound as bindgen renames it.
+    assert_eq!(fns["ti_inputs_free"].params[0].0, "in_");
 }
 
 #[test]
@@ -476,6 +493,10 @@ fn enumerator_values_follow_the_abi() {
     assert_eq!(sys::TI_ERR_INTERNAL, 8);
     assert_eq!(sys::TI_ERR_CANCELLED, 9);
     assert_eq!(sys::TI_ERR_DEADLINE_EXCEEDED, 10);
+    assert_eq!(sys::TI_ERR_UNAVAILABLE, 11);
+    assert_eq!(sys::TI_KIND_TENSOR, 0);
+    assert_eq!(sys::TI_KIND_STRING, 1);
+    assert_eq!(sys::TI_KIND_NONE, 2);
     assert_eq!(sys::TI_DTYPE_FLOAT32, 0);
     assert_eq!(sys::TI_DTYPE_BOOL, 9);
 }

@@ -40,6 +40,9 @@ pub enum Code {
     /// `TI_ERR_DEADLINE_EXCEEDED`: the call ran past its [`RunOptions`](crate::RunOptions)'
     /// timeout; the model stays usable.
     DeadlineExceeded,
+    /// `TI_ERR_UNAVAILABLE`: a [`Batcher`](crate::Batcher)'s queue is full, or the batcher is
+    /// being freed; retry later.
+    Unavailable,
     /// A code this version of the crate does not know.
     Unknown(u32),
 }
@@ -58,6 +61,7 @@ impl Code {
             sys::TI_ERR_INTERNAL => Code::Internal,
             sys::TI_ERR_CANCELLED => Code::Cancelled,
             sys::TI_ERR_DEADLINE_EXCEEDED => Code::DeadlineExceeded,
+            sys::TI_ERR_UNAVAILABLE => Code::Unavailable,
             other => Code::Unknown(other),
         }
     }
@@ -75,6 +79,7 @@ impl Code {
             Code::Internal => sys::TI_ERR_INTERNAL,
             Code::Cancelled => sys::TI_ERR_CANCELLED,
             Code::DeadlineExceeded => sys::TI_ERR_DEADLINE_EXCEEDED,
+            Code::Unavailable => sys::TI_ERR_UNAVAILABLE,
             Code::Unknown(raw) => raw,
         }
     }

@@ -1,7 +1,7 @@
 //! Run TorchScript models from Rust through libtorchinfer's C ABI.
 //!
 //! Safe wrappers: errors are [`Result`]s carrying an [`Error`] with a [`Code`]; every handle
-//! ([`Model`], [`Tensor`], [`Outputs`], [`Error`]) is freed by `Drop`; a [`Model`] is
+//! ([`Model`], [`Tensor`], [`Outputs`], [`Inputs`], [`Batcher`], [`Error`]) is freed by `Drop`; a [`Model`] is
 //! `Send + Sync` and may run predictions from many threads at once; tensors are never modified
 //! by the library after creation (except by a model that modifies its argument in place) and
 //! are `Send + Sync`.
@@ -110,19 +110,26 @@
 //! repository) adds a semaphore that bounds the concurrent runs and a timeout per request.
 #![warn(missing_docs)]
 
+mod args;
+mod batcher;
 mod dtype;
 mod error;
+mod inputs;
 mod model;
 #[cfg(feature = "ndarray")]
 mod ndarray_impl;
 mod outputs;
 mod run_options;
 mod tensor;
+mod value;
 
 use std::ffi::{c_char, CStr};
 
+pub use args::{NamedTensorArgs, TensorArgs};
+pub use batcher::{Batcher, BatcherOptions, BatcherStats};
 pub use dtype::{DType, Element};
 pub use error::{Code, Error, Result};
+pub use inputs::Inputs;
 pub use model::{LoadOptions, Model};
 /// The `ndarray` crate this crate's conversions are written against (feature `ndarray`).
 ///
@@ -133,11 +140,12 @@ pub use model::{LoadOptions, Model};
 /// unify it with this one (this crate accepts `ndarray` 0.16 and 0.17).
 #[cfg(feature = "ndarray")]
 pub use ndarray;
-pub use outputs::{Iter, Outputs};
+pub use outputs::{Iter, Kind, Outputs};
 pub use run_options::{CancelHandle, RunOptions};
 pub use tensor::Tensor;
 /// The raw bindings, for what the safe API does not cover.
 pub use torchinfer_sys as sys;
+pub use value::{escape_path_segment, Key, Value};
 
 /// Reads a NUL-terminated string the library keeps for as long as `'a`.
 ///
@@ -220,8 +228,29 @@ pub fn cuda_device_count() -> usize {
     usize::try_from(unsafe { sys::ti_cuda_device_count() }).unwrap_or(0)
 }
 
-/// The number of live library handles (models, tensors, outputs, load options, errors) in the
-/// process: for leak tests.
+/// Loads a shared library that registers TorchScript operators (torchvision's `_C` extension,
+/// torchaudio, torch-scatter, your own), as `torch.ops.load_library` does in Python. Load it
+/// before the models that use its operators; it stays loaded for the life of the process, and
+/// loading the same file again does nothing. Thread-safe. The library must be built against the
+/// same LibTorch as libtorchinfer. A model whose operators are not registered fails to load
+/// with [`Code::ModelFormat`] naming the operator.
+///
+/// ```
+/// use torchinfer::Code;
+/// let err = torchinfer::load_op_library("/no/such/libops.so").unwrap_err();
+/// assert_eq!(err.code(), Code::NotFound);
+/// ```
+///
+/// Errors: [`Code::NotFound`] (no such file), [`Code::Runtime`] (the loader refused it; the
+/// message is the loader's), [`Code::InvalidArgument`] (a NUL byte in the path).
+pub fn load_op_library(path: impl AsRef<std::path::Path>) -> Result<()> {
+    let path = model::path_cstring(path.as_ref())?;
+    // SAFETY: a valid C string; thread-safe.
+    Error::check(unsafe { sys::ti_op_library_load(path.as_ptr()) })
+}
+
+/// The number of live library handles (models, tensors, outputs, inputs, batchers, load, run
+/// and batcher options, errors) in the process: for leak tests.
 ///
 /// ```
 /// let before = torchinfer::live_handles();

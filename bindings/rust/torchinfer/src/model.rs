@@ -8,7 +8,9 @@ use std::ptr::{self, NonNull};
 
 use torchinfer_sys as sys;
 
-use crate::{Code, Error, Outputs, Result, RunOptions, Tensor};
+use crate::{
+    Code, Error, Inputs, NamedTensorArgs, Outputs, Result, RunOptions, Tensor, TensorArgs, Value,
+};
 
 /// A loaded TorchScript module or AOTInductor package ([`format`](Model::format)), in eval mode.
 ///
@@ -60,6 +62,7 @@ unsafe impl Sync for Model {}
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     device: Option<String>,
+    allow_native_code: Option<bool>,
 }
 
 /// Owns a ti_load_options_t for the duration of one load.
@@ -85,17 +88,46 @@ impl LoadOptions {
         self
     }
 
+    /// Whether loading may run native code (default `true`). With `false` only interpreted
+    /// formats (TorchScript) load: an AOTInductor `.pt2` package, whose compiled library would
+    /// run in this process, fails with [`Code::Unsupported`] before anything from it is
+    /// written to disk or mapped. For services that load models their users upload.
+    ///
+    /// ```
+    /// use torchinfer::{Code, Model};
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// let untrusted = Model::builder().allow_native_code(false);
+    /// assert!(untrusted.load(format!("{dir}/mlp.pt")).is_ok()); // TorchScript
+    /// let err = untrusted.load(format!("{dir}/fake.pt2")).unwrap_err();
+    /// assert_eq!(err.code(), Code::Unsupported);
+    /// ```
+    pub fn allow_native_code(mut self, allow: bool) -> LoadOptions {
+        self.allow_native_code = Some(allow);
+        self
+    }
+
     fn with_raw<T>(&self, f: impl FnOnce(*const sys::ti_load_options_t) -> Result<T>) -> Result<T> {
-        let Some(device) = &self.device else {
+        if self.device.is_none() && self.allow_native_code.is_none() {
             return f(ptr::null()); // NULL options: the library's defaults
-        };
+        }
         // SAFETY: plain constructor.
         let raw = NonNull::new(unsafe { sys::ti_load_options_create() })
             .map(RawOptions)
             .ok_or_else(|| Error::local(Code::OutOfMemory, "ti_load_options_create failed"))?;
-        let device = cstring(device, "device")?;
-        // SAFETY: `raw` is ours and not shared with any other thread.
-        Error::check(unsafe { sys::ti_load_options_set_device(raw.0.as_ptr(), device.as_ptr()) })?;
+        if let Some(device) = &self.device {
+            let device = cstring(device, "device")?;
+            // SAFETY: `raw` is ours and not shared with any other thread.
+            Error::check(unsafe {
+                sys::ti_load_options_set_device(raw.0.as_ptr(), device.as_ptr())
+            })?;
+        }
+        if let Some(allow) = self.allow_native_code {
+            // SAFETY: as above.
+            Error::check(unsafe {
+                sys::ti_load_options_set_allow_native_code(raw.0.as_ptr(), i32::from(allow))
+            })?;
+        }
         f(raw.0.as_ptr())
     }
 
@@ -130,7 +162,7 @@ impl LoadOptions {
     }
 }
 
-fn cstring(s: &str, what: &str) -> Result<CString> {
+pub(crate) fn cstring(s: &str, what: &str) -> Result<CString> {
     CString::new(s).map_err(|_| {
         Error::local(
             Code::InvalidArgument,
@@ -139,7 +171,7 @@ fn cstring(s: &str, what: &str) -> Result<CString> {
     })
 }
 
-fn path_cstring(path: &Path) -> Result<CString> {
+pub(crate) fn path_cstring(path: &Path) -> Result<CString> {
     #[cfg(unix)]
     let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
     #[cfg(not(unix))]
@@ -159,7 +191,7 @@ fn path_cstring(path: &Path) -> Result<CString> {
 /// Makes one of the C API's running calls (`call` gets the `out` parameter) and takes
 /// ownership of the outputs it returns.
 #[inline]
-fn new_outputs(
+pub(crate) fn new_outputs(
     call: impl FnOnce(*mut *mut sys::ti_outputs_t) -> *mut sys::ti_error_t,
 ) -> Result<Outputs> {
     let mut out = ptr::null_mut();
@@ -174,7 +206,7 @@ const STACK_INPUTS: usize = 8;
 /// Calls `f` with the handles of `inputs` as a C array (on the stack for up to
 /// [`STACK_INPUTS`]).
 #[inline]
-fn with_handles<I: Borrow<Tensor>, T>(
+pub(crate) fn with_handles<I: Borrow<Tensor>, T>(
     inputs: &[I],
     f: impl FnOnce(&[*const sys::ti_tensor_t]) -> T,
 ) -> T {
@@ -192,7 +224,7 @@ fn with_handles<I: Borrow<Tensor>, T>(
 
 /// Calls `f` with the names as C strings and the tensors as handles, two parallel C arrays.
 /// A name with a NUL byte fails with [`Code::InvalidArgument`] before any call.
-fn with_named_handles<S: AsRef<str>, I: Borrow<Tensor>, T>(
+pub(crate) fn with_named_handles<S: AsRef<str>, I: Borrow<Tensor>, T>(
     inputs: &[(S, I)],
     f: impl FnOnce(&[*const c_char], &[*const sys::ti_tensor_t]) -> Result<T>,
 ) -> Result<T> {
@@ -207,7 +239,7 @@ fn with_named_handles<S: AsRef<str>, I: Borrow<Tensor>, T>(
     f(&name_ptrs, &handles)
 }
 
-fn array_ptr<T>(items: &[*const T]) -> *const *const T {
+pub(crate) fn array_ptr<T>(items: &[*const T]) -> *const *const T {
     if items.is_empty() {
         ptr::null()
     } else {
@@ -234,7 +266,7 @@ impl Model {
         LoadOptions::new().load_from_bytes(bytes)
     }
 
-    /// Options for loading (device).
+    /// Options for loading (device, whether native code may load).
     pub fn builder() -> LoadOptions {
         LoadOptions::new()
     }
@@ -263,10 +295,10 @@ impl Model {
     /// thread (crate documentation, "Async code"); for a timeout or cancellation use
     /// [`Model::run_with`].
     ///
-    /// `inputs` is a slice of anything that borrows as a [`Tensor`]: tensor references
-    /// (`&[&x, &y]`), owned tensors (`&[x]`, `&vec_of_tensors`) or smart pointers. The same
-    /// holds for every running method. A model without arguments takes an empty slice of a
-    /// named type: `model.predict::<Tensor>(&[])`.
+    /// `inputs` is a slice, `Vec` or array ([`TensorArgs`]) of anything that borrows as a
+    /// [`Tensor`]: tensor references (`&[&x, &y]`), owned tensors (`&[x]`, `&vec_of_tensors`)
+    /// or smart pointers. The same holds for every running method. A model without arguments
+    /// takes `model.predict(&[])`.
     ///
     /// ```
     /// use torchinfer::{Model, Tensor};
@@ -283,10 +315,13 @@ impl Model {
     /// ```
     ///
     /// Errors: [`Code::InvalidArgument`] (wrong count or kind of input), [`Code::Runtime`]
-    /// (raised by the model), [`Code::OutOfMemory`], [`Code::Unsupported`] (a result that is
-    /// not a tensor, int, float or bool), [`Code::Device`].
-    pub fn predict<I: Borrow<Tensor>>(&self, inputs: &[I]) -> Result<Outputs> {
-        with_handles(inputs, |handles| {
+    /// (raised by the model), [`Code::OutOfMemory`], [`Code::Unsupported`] (a result holding
+    /// a value with no leaf kind, such as an object), [`Code::Device`].
+    pub fn predict<I: Borrow<Tensor>>(
+        &self,
+        inputs: &(impl TensorArgs<I> + ?Sized),
+    ) -> Result<Outputs> {
+        with_handles(inputs.as_tensor_slice(), |handles| {
             new_outputs(|out| {
                 // SAFETY: live model (concurrent predicts are allowed); `handles` are live
                 // tensors borrowed for the duration of the call.
@@ -317,9 +352,9 @@ impl Model {
     /// [`Code::InvalidArgument`].
     pub fn predict_named<S: AsRef<str>, I: Borrow<Tensor>>(
         &self,
-        inputs: &[(S, I)],
+        inputs: &(impl NamedTensorArgs<S, I> + ?Sized),
     ) -> Result<Outputs> {
-        with_named_handles(inputs, |names, handles| {
+        with_named_handles(inputs.as_named_slice(), |names, handles| {
             new_outputs(|out| {
                 // SAFETY: as predict; `names` has one valid C string per handle.
                 unsafe {
@@ -339,9 +374,13 @@ impl Model {
     /// positional inputs.
     ///
     /// Errors: as [`Model::predict`], plus [`Code::NotFound`] when there is no such method.
-    pub fn run_method<I: Borrow<Tensor>>(&self, method: &str, inputs: &[I]) -> Result<Outputs> {
+    pub fn run_method<I: Borrow<Tensor>>(
+        &self,
+        method: &str,
+        inputs: &(impl TensorArgs<I> + ?Sized),
+    ) -> Result<Outputs> {
         let method = cstring(method, "method name")?;
-        with_handles(inputs, |handles| {
+        with_handles(inputs.as_tensor_slice(), |handles| {
             new_outputs(|out| {
                 // SAFETY: as predict; `method` is a valid C string.
                 unsafe {
@@ -378,10 +417,10 @@ impl Model {
     pub fn run_method_named<S: AsRef<str>, I: Borrow<Tensor>>(
         &self,
         method: &str,
-        inputs: &[(S, I)],
+        inputs: &(impl NamedTensorArgs<S, I> + ?Sized),
     ) -> Result<Outputs> {
         let method = cstring(method, "method name")?;
-        with_named_handles(inputs, |names, handles| {
+        with_named_handles(inputs.as_named_slice(), |names, handles| {
             new_outputs(|out| {
                 // SAFETY: as predict; `method` is a valid C string and `names` has one valid C
                 // string per handle, all alive for the duration of the call.
@@ -428,11 +467,11 @@ impl Model {
     pub fn run_with<I: Borrow<Tensor>>(
         &self,
         method: Option<&str>,
-        inputs: &[I],
+        inputs: &(impl TensorArgs<I> + ?Sized),
         options: &RunOptions,
     ) -> Result<Outputs> {
         let method = method.map(|m| cstring(m, "method name")).transpose()?;
-        with_handles(inputs, |handles| {
+        with_handles(inputs.as_tensor_slice(), |handles| {
             self.run_raw(method.as_deref(), None, handles, options)
         })
     }
@@ -462,11 +501,11 @@ impl Model {
     pub fn run_named_with<S: AsRef<str>, I: Borrow<Tensor>>(
         &self,
         method: Option<&str>,
-        inputs: &[(S, I)],
+        inputs: &(impl NamedTensorArgs<S, I> + ?Sized),
         options: &RunOptions,
     ) -> Result<Outputs> {
         let method = method.map(|m| cstring(m, "method name")).transpose()?;
-        with_named_handles(inputs, |names, handles| {
+        with_named_handles(inputs.as_named_slice(), |names, handles| {
             self.run_raw(method.as_deref(), Some(names), handles, options)
         })
     }
@@ -497,6 +536,101 @@ impl Model {
                 )
             }
         })
+    }
+
+    /// Runs `method` (`None`: `forward`) with arguments of any TorchScript type: each
+    /// `(path, value)` is set as [`Inputs::set`] does (the path is usually an argument's name
+    /// or position), then the method runs. Arguments not given take their defaults. For
+    /// arguments set once and run many times, make an [`Inputs`].
+    ///
+    /// ```
+    /// use torchinfer::{Model, Tensor, Value};
+    /// # fn main() -> torchinfer::Result<()> {
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// // values.pt: forward(pairs: List[Tuple[Tensor, Tensor]], by_id: Dict[int, Tensor],
+    /// //                    text: str, words: List[str], maybe: Optional[Tensor] = None,
+    /// //                    k: int = 2, scale: float = 1.0)
+    /// //   -> (sum (a*b).sum() * scale + k, {"p.q": .., "n": ..}, text.upper() + "!" * k,
+    /// //       words reversed, maybe * 2)
+    /// let model = Model::load(format!("{dir}/values.pt"))?;
+    /// let a = Tensor::from_slice(&[1f32, 2.], &[2])?;
+    /// let b = Tensor::from_slice(&[3f32, 4.], &[2])?;
+    /// let none: Option<&Tensor> = None;
+    /// let out = model.run_values(None, &[
+    ///     ("pairs", vec![(&a, &b), (&b, &b)].into()),
+    ///     ("by_id", Value::dict([(1, &a)])),
+    ///     ("text", "ok".into()),
+    ///     ("words", vec!["x", "y"].into()),
+    ///     ("maybe", none.into()),
+    ///     ("scale", 0.5.into()),
+    /// ])?;
+    /// assert_eq!(
+    ///     out.names().collect::<Vec<_>>(),
+    ///     ["0", r"1.p\.q", "1.n", "2", "3.0", "3.1", "4"]
+    /// );
+    /// assert_eq!(out.to_vec::<f32>(0)?, [20.0]); // (11 + 25) * 0.5 + 2
+    /// assert_eq!(out.string(3)?, "OK!!");
+    /// assert_eq!(out.string(4)?, "y");
+    /// assert!(out.is_none(6));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Errors: as [`Inputs::set`] and [`Inputs::run`]; [`Code::NotFound`] for an unknown
+    /// method.
+    pub fn run_values(&self, method: Option<&str>, args: &[(&str, Value<'_>)]) -> Result<Outputs> {
+        self.values_inputs(method, args)?.run()
+    }
+
+    /// [`run_values`](Model::run_values) with [`RunOptions`] (a timeout and a cancel switch).
+    pub fn run_values_with(
+        &self,
+        method: Option<&str>,
+        args: &[(&str, Value<'_>)],
+        options: &RunOptions,
+    ) -> Result<Outputs> {
+        self.values_inputs(method, args)?.run_with(options)
+    }
+
+    fn values_inputs(
+        &self,
+        method: Option<&str>,
+        args: &[(&str, Value<'_>)],
+    ) -> Result<Inputs<'_>> {
+        let mut inputs = Inputs::new(self, method)?;
+        for (path, value) in args {
+            inputs.set_at(path, value)?;
+        }
+        Ok(inputs)
+    }
+
+    /// The schema of `method` (`None`: `forward`) as LibTorch prints it, without `self`:
+    /// `"forward(Tensor[] images, Dict(str, Tensor)[]? targets=None) -> (...)"`; for a `.pt2`
+    /// a signature made from the package's input and output specs. `None` for an unknown
+    /// method.
+    ///
+    /// ```
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// let model = torchinfer::Model::load(format!("{dir}/values.pt")).unwrap();
+    /// assert!(model.schema(Some("echo")).unwrap().starts_with("echo(str s)"));
+    /// assert_eq!(model.schema(Some("nope")), None);
+    /// ```
+    pub fn schema(&self, method: Option<&str>) -> Option<&str> {
+        let method = match method {
+            Some(m) => Some(CString::new(m).ok()?),
+            None => None,
+        };
+        // SAFETY: live model; NULL or a valid C string; the schema is a view valid until the
+        // model is freed, which `&self` outlives.
+        let p = unsafe {
+            sys::ti_model_method_schema(
+                self.as_raw(),
+                method.as_deref().map_or(ptr::null(), CStr::as_ptr),
+            )
+        };
+        // SAFETY: NULL or a NUL-terminated view owned by the model.
+        (!p.is_null()).then(|| unsafe { crate::view_str(p) })
     }
 
     /// The names of `forward`'s arguments (without `self`), in schema order.

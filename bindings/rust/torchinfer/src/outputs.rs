@@ -9,11 +9,43 @@ use torchinfer_sys as sys;
 
 use crate::{Code, DType, Element, Error, Result, Tensor};
 
+/// The kind of an output leaf ([`Outputs::kind`]): `ti_kind_t`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A tensor (`int`, `float` and `bool` results are 0-dimensional tensors).
+    Tensor,
+    /// A `str`: read it with [`Outputs::string`].
+    String,
+    /// A `None` (an `Optional` result that was empty).
+    None,
+    /// A kind this version of the crate does not know (a newer library may add kinds).
+    Unknown(u32),
+}
+
+impl Kind {
+    /// Maps a raw `ti_kind_t`.
+    pub fn from_raw(raw: sys::ti_kind_t) -> Kind {
+        match raw {
+            sys::TI_KIND_TENSOR => Kind::Tensor,
+            sys::TI_KIND_STRING => Kind::String,
+            sys::TI_KIND_NONE => Kind::None,
+            other => Kind::Unknown(other),
+        }
+    }
+}
+
 /// The flattened, named leaves of one prediction's result.
 ///
 /// Tuple and list elements are named by index, dict entries by key, nested names joined by
-/// `"."` (`"1.0"`, `"boxes.2"`); a bare tensor is one leaf named `"0"`. `int`, `float` and
-/// `bool` results become 0-dimensional `int64`, `float64` and `bool` tensors.
+/// `"."` (`"1.0"`, `"boxes.2"`); a bare tensor is one leaf named `"0"`. Names use the path
+/// grammar of structured inputs: a `.` or `\` inside a dict key is escaped (a key `"p.q"` is
+/// the leaf `"1.p\.q"`; see [`escape_path_segment`](crate::escape_path_segment)). `int`,
+/// `float` and `bool` results become 0-dimensional `int64`, `float64` and `bool` tensors; a
+/// `str` is a leaf of [`Kind::String`] ([`string`](Outputs::string)) and a `None` one of
+/// [`Kind::None`] ([`is_none`](Outputs::is_none)). An empty list, tuple or dict gives no leaf.
+/// The tensor accessors fail with [`Code::InvalidArgument`] on a leaf that is not a tensor
+/// (and so do the items of [`iter`](Outputs::iter) for such a leaf).
 /// [`get`](Outputs::get) returns a new [`Tensor`] sharing the data (no copy) that may outlive
 /// the outputs and the model. To copy a leaf's values out, [`to_vec`](Outputs::to_vec) and
 /// [`copy_to`](Outputs::copy_to) read it directly, without making a tensor handle; with
@@ -96,9 +128,64 @@ impl Outputs {
         (0..self.len()).map(move |i| self.name(i).unwrap_or(""))
     }
 
+    /// Leaf `i`'s kind, or `None` if out of range.
+    pub fn kind(&self, i: usize) -> Option<Kind> {
+        // SAFETY: live handle; ti_outputs_kind accepts any index.
+        (i < self.len()).then(|| Kind::from_raw(unsafe { sys::ti_outputs_kind(self.as_raw(), i) }))
+    }
+
+    /// Whether leaf `i` is a `None` (false if out of range).
+    pub fn is_none(&self, i: usize) -> bool {
+        self.kind(i) == Some(Kind::None)
+    }
+
+    /// String leaf `i`'s bytes (UTF-8 from a TorchScript `str`; NUL bytes inside are kept),
+    /// borrowed from the outputs without a copy.
+    ///
+    /// Errors: [`Code::InvalidArgument`] (`i` out of range, or a leaf that is not a string).
+    pub fn string_bytes(&self, i: usize) -> Result<&[u8]> {
+        let mut data = ptr::null();
+        let mut len = 0usize;
+        // SAFETY: live handle; out pointers.
+        Error::check(unsafe { sys::ti_outputs_string(self.as_raw(), i, &mut data, &mut len) })?;
+        if len == 0 || data.is_null() {
+            return Ok(&[]);
+        }
+        // SAFETY: on success `data` points to `len` bytes valid until the outputs are freed,
+        // which cannot happen while `&self` is borrowed.
+        Ok(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) })
+    }
+
+    /// String leaf `i` as `&str`, borrowed from the outputs (NUL bytes inside are kept).
+    ///
+    /// ```
+    /// # let dir = std::env::var("TORCHINFER_TEST_MODELS")
+    /// #     .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../build/models").into());
+    /// // values.pt: echo(s: str) -> str
+    /// let model = torchinfer::Model::load(format!("{dir}/values.pt")).unwrap();
+    /// let out = model.run_values(Some("echo"), &[("s", "a\0β".into())]).unwrap();
+    /// assert_eq!(out.kind(0), Some(torchinfer::Kind::String));
+    /// assert_eq!(out.string(0).unwrap(), "a\0β");
+    /// ```
+    ///
+    /// Errors: as [`string_bytes`](Outputs::string_bytes), and [`Code::Unsupported`] should
+    /// the bytes not be UTF-8 (the library promises they are).
+    pub fn string(&self, i: usize) -> Result<&str> {
+        let bytes = self.string_bytes(i)?;
+        std::str::from_utf8(bytes).map_err(|e| {
+            Error::local(
+                Code::Unsupported,
+                format!(
+                    "output {:?} is not valid UTF-8 ({e}); read it with string_bytes",
+                    self.name(i).unwrap_or("")
+                ),
+            )
+        })
+    }
+
     /// Leaf `i` as a new tensor sharing the data.
     ///
-    /// Errors: [`Code::InvalidArgument`] when `i >= len()`.
+    /// Errors: [`Code::InvalidArgument`] when `i >= len()` or the leaf is not a tensor.
     pub fn get(&self, i: usize) -> Result<Tensor> {
         let mut out = ptr::null_mut();
         // SAFETY: live handle; out pointer.
@@ -129,7 +216,8 @@ impl Outputs {
         self.names().position(|n| n == name)
     }
 
-    /// Leaf `i`'s element type, or `None` if out of range.
+    /// Leaf `i`'s element type, or `None` if out of range (float32, the neutral value, for a
+    /// leaf that is not a tensor: see [`kind`](Outputs::kind)).
     pub fn dtype(&self, i: usize) -> Option<DType> {
         // SAFETY: live handle.
         (i < self.len())
@@ -183,6 +271,15 @@ impl Outputs {
     #[cold]
     #[inline(never)]
     fn leaf_error<T: Element>(&self, i: usize) -> Error {
+        if let Some(kind @ (Kind::String | Kind::None | Kind::Unknown(_))) = self.kind(i) {
+            return Error::local(
+                Code::InvalidArgument,
+                format!(
+                    "output {:?} is not a tensor but a {kind:?} leaf",
+                    self.name(i).unwrap_or("")
+                ),
+            );
+        }
         match self.dtype(i) {
             None => Error::local(
                 Code::InvalidArgument,

@@ -608,6 +608,51 @@ fn inputs_borrow_as_tensors() {
     );
 }
 
+/// Issue 19: a call without inputs compiles without type annotations (E0283 while the running
+/// methods took `&[I]`), and the explicit form callers wrote meanwhile still compiles.
+#[test]
+fn calls_without_inputs_need_no_annotations() {
+    let _leaks = LeakCheck::new();
+    let model = load("identity.pt"); // forward(x), double(x): each needs its one input
+    let opts = torchinfer::RunOptions::new();
+    let codes = [
+        code_of(model.predict(&[])),
+        code_of(model.predict::<Tensor>(&[])),
+        code_of(model.predict_named(&[])),
+        code_of(model.run_method("double", &[])),
+        code_of(model.run_method_named("double", &[])),
+        code_of(model.run_with(None, &[], &opts)),
+        code_of(model.run_with(Some("double"), &[], &opts)),
+        code_of(model.run_named_with(None, &[], &opts)),
+        code_of(model.run_values(None, &[])),
+    ];
+    assert!(
+        codes.iter().all(|&c| c == Code::InvalidArgument),
+        "{codes:?}"
+    );
+    // The other forms keep compiling: empty Vecs and slices of any element type.
+    let none: Vec<&Tensor> = Vec::new();
+    assert_eq!(code_of(model.predict(&none)), Code::InvalidArgument);
+    assert_eq!(code_of(model.predict(&none[..])), Code::InvalidArgument);
+    // An element type other than `Tensor` on an empty array literal (`predict::<&Tensor>(&[])`)
+    // does not compile any more: only `[Tensor; 0]` is accepted, so that `&[]` needs no
+    // annotation. An empty slice of any element type does.
+    assert_eq!(
+        code_of(model.predict::<&Tensor>(&[][..])),
+        Code::InvalidArgument
+    );
+    let x = Tensor::from_slice(&[1f32], &[1]).unwrap();
+    let boxed: Box<[&Tensor]> = vec![&x].into_boxed_slice();
+    assert_eq!(
+        model.predict(&boxed).unwrap().to_vec::<f32>(0).unwrap(),
+        [1.]
+    );
+    let long: Vec<&Tensor> = vec![&x; 70];
+    assert_eq!(code_of(model.predict(&long)), Code::InvalidArgument);
+    let array = [&x; 64];
+    assert_eq!(code_of(model.predict(&array)), Code::InvalidArgument);
+}
+
 #[test]
 fn nested_and_dict_outputs_by_name() {
     let _leaks = LeakCheck::new();
@@ -931,10 +976,17 @@ fn every_error_code() {
         );
     }
 
-    // UNSUPPORTED: a str result; a device type other than cpu/cuda.
+    // UNSUPPORTED: a .pt2 (native code) when native code is not allowed; a device type other
+    // than cpu/cuda. (A str result is a string leaf now, no longer UNSUPPORTED.)
     let structured = load("structured.pt");
+    let text = structured.run_method("text", &[&x16]).unwrap();
+    assert_eq!(text.string(0).unwrap(), "not a tensor");
     assert_eq!(
-        code_of(structured.run_method("text", &[&x16])),
+        code_of(
+            Model::builder()
+                .allow_native_code(false)
+                .load(model_path("fake.pt2"))
+        ),
         Code::Unsupported
     );
     assert_eq!(
@@ -969,6 +1021,7 @@ fn every_error_code() {
         Code::Internal,
         Code::Cancelled,
         Code::DeadlineExceeded,
+        Code::Unavailable,
     ] {
         assert_eq!(Code::from_raw(code.to_raw()), code);
         assert!(code.name().starts_with("TI_ERR_") && code.name() != "TI_ERR_UNKNOWN");
@@ -1053,7 +1106,7 @@ fn leak_check_everything_freed_ends_at_zero() {
         let x = Tensor::from_slice(&[1f32, 2.], &[2]).unwrap();
         let out = model.predict(&[&x]).unwrap();
         let leaf = out.get_by_name("1.0").unwrap();
-        let _err = model.run_method("text", &[&x]).unwrap_err();
+        let _err = model.run_method("nope", &[&x]).unwrap_err();
         let _err2 = Model::builder()
             .device("mps")
             .load(model_path("mlp.pt"))

@@ -5,96 +5,9 @@ mod common;
 use std::collections::HashMap;
 
 use serde_json::Value;
-use torchinfer::{DType, Model, Tensor};
+use torchinfer::{Model, Tensor};
 
-use common::LeakCheck;
-
-fn tensor_from_json(spec: &Value) -> Tensor {
-    let dtype = DType::from_name(spec["dtype"].as_str().unwrap()).expect("known dtype");
-    let shape: Vec<i64> = spec["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
-        .collect();
-    let data = spec["data"].as_array().unwrap();
-    let f = || data.iter().map(|v| v.as_f64().unwrap());
-    let i = || data.iter().map(|v| v.as_i64().unwrap());
-    match dtype {
-        DType::Float32 => Tensor::from_slice(&f().map(|x| x as f32).collect::<Vec<_>>(), &shape),
-        DType::Float64 => Tensor::from_slice(&f().collect::<Vec<_>>(), &shape),
-        DType::Int8 => Tensor::from_slice(&i().map(|x| x as i8).collect::<Vec<_>>(), &shape),
-        DType::UInt8 => Tensor::from_slice(&i().map(|x| x as u8).collect::<Vec<_>>(), &shape),
-        DType::Int16 => Tensor::from_slice(&i().map(|x| x as i16).collect::<Vec<_>>(), &shape),
-        DType::Int32 => Tensor::from_slice(&i().map(|x| x as i32).collect::<Vec<_>>(), &shape),
-        DType::Int64 => Tensor::from_slice(&i().collect::<Vec<_>>(), &shape),
-        DType::Bool => Tensor::from_slice(&i().map(|x| x != 0).collect::<Vec<_>>(), &shape),
-        other => panic!("reference input dtype {other} not handled by this test"),
-    }
-    .unwrap()
-}
-
-/// The tensor's values as f64, whatever the dtype.
-fn values(t: &Tensor) -> Vec<f64> {
-    match t.dtype() {
-        DType::Float32 => t
-            .to_vec::<f32>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        DType::Float64 => t.to_vec::<f64>().unwrap(),
-        DType::Float16 => t
-            .to_half_bits()
-            .unwrap()
-            .into_iter()
-            .map(|b| common::f16_to_f32(b) as f64)
-            .collect(),
-        DType::BFloat16 => t
-            .to_half_bits()
-            .unwrap()
-            .into_iter()
-            .map(|b| common::bf16_to_f32(b) as f64)
-            .collect(),
-        DType::Int8 => t
-            .to_vec::<i8>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        DType::UInt8 => t
-            .to_vec::<u8>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        DType::Int16 => t
-            .to_vec::<i16>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        DType::Int32 => t
-            .to_vec::<i32>()
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect(),
-        DType::Int64 => t
-            .to_vec::<i64>()
-            .unwrap()
-            .into_iter()
-            .map(|x| x as f64)
-            .collect(),
-        DType::Bool => t
-            .to_vec::<bool>()
-            .unwrap()
-            .into_iter()
-            .map(|b| b as u8 as f64)
-            .collect(),
-        other => panic!("unexpected dtype {other}"),
-    }
-}
+use common::{tensor_from_json, values, LeakCheck};
 
 #[test]
 fn all_reference_cases() {

@@ -83,7 +83,8 @@ fn error_codes_map() {
     assert_eq!(Code::DeadlineExceeded.to_raw(), 10);
     assert_eq!(Code::Cancelled.name(), "TI_ERR_CANCELLED");
     assert_eq!(Code::DeadlineExceeded.name(), "TI_ERR_DEADLINE_EXCEEDED");
-    assert_eq!(Code::from_raw(11), Code::Unknown(11));
+    assert_eq!(Code::from_raw(11), Code::Unavailable);
+    assert_eq!(Code::from_raw(12), Code::Unknown(12));
 }
 
 #[test]

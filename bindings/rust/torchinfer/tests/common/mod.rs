@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
+use serde_json::Value;
+use torchinfer::{DType, Tensor};
+
 /// The fixtures directory: $TORCHINFER_TEST_MODELS, else <repo>/build/models.
 pub fn models_dir() -> PathBuf {
     match std::env::var_os("TORCHINFER_TEST_MODELS") {
@@ -90,4 +93,92 @@ pub fn f16_to_f32(h: u16) -> f32 {
 /// bfloat16 bits -> f32.
 pub fn bf16_to_f32(b: u16) -> f32 {
     f32::from_bits((b as u32) << 16)
+}
+
+/// A tensor from a reference entry: {"dtype", "shape", "data"}.
+pub fn tensor_from_json(spec: &Value) -> Tensor {
+    let dtype = DType::from_name(spec["dtype"].as_str().unwrap()).expect("known dtype");
+    let shape: Vec<i64> = spec["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let data = spec["data"].as_array().unwrap();
+    let f = || data.iter().map(|v| v.as_f64().unwrap());
+    let i = || data.iter().map(|v| v.as_i64().unwrap());
+    match dtype {
+        DType::Float32 => Tensor::from_slice(&f().map(|x| x as f32).collect::<Vec<_>>(), &shape),
+        DType::Float64 => Tensor::from_slice(&f().collect::<Vec<_>>(), &shape),
+        DType::Int8 => Tensor::from_slice(&i().map(|x| x as i8).collect::<Vec<_>>(), &shape),
+        DType::UInt8 => Tensor::from_slice(&i().map(|x| x as u8).collect::<Vec<_>>(), &shape),
+        DType::Int16 => Tensor::from_slice(&i().map(|x| x as i16).collect::<Vec<_>>(), &shape),
+        DType::Int32 => Tensor::from_slice(&i().map(|x| x as i32).collect::<Vec<_>>(), &shape),
+        DType::Int64 => Tensor::from_slice(&i().collect::<Vec<_>>(), &shape),
+        DType::Bool => Tensor::from_slice(&i().map(|x| x != 0).collect::<Vec<_>>(), &shape),
+        other => panic!("reference input dtype {other} not handled by this test"),
+    }
+    .unwrap()
+}
+
+/// The tensor's values as f64, whatever the dtype.
+pub fn values(t: &Tensor) -> Vec<f64> {
+    match t.dtype() {
+        DType::Float32 => t
+            .to_vec::<f32>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::Float64 => t.to_vec::<f64>().unwrap(),
+        DType::Float16 => t
+            .to_half_bits()
+            .unwrap()
+            .into_iter()
+            .map(|b| f16_to_f32(b) as f64)
+            .collect(),
+        DType::BFloat16 => t
+            .to_half_bits()
+            .unwrap()
+            .into_iter()
+            .map(|b| bf16_to_f32(b) as f64)
+            .collect(),
+        DType::Int8 => t
+            .to_vec::<i8>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::UInt8 => t
+            .to_vec::<u8>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::Int16 => t
+            .to_vec::<i16>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::Int32 => t
+            .to_vec::<i32>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        DType::Int64 => t
+            .to_vec::<i64>()
+            .unwrap()
+            .into_iter()
+            .map(|x| x as f64)
+            .collect(),
+        DType::Bool => t
+            .to_vec::<bool>()
+            .unwrap()
+            .into_iter()
+            .map(|b| b as u8 as f64)
+            .collect(),
+        other => panic!("unexpected dtype {other}"),
+    }
 }
