@@ -70,7 +70,7 @@ variant header_as_is pass 'pass'
 variant enumerator_inserted fail \
   'h = h.replace("TI_ERR_INVALID_ARGUMENT, ", "TI_ERR_INSERTED, TI_ERR_INVALID_ARGUMENT, ", 1)'
 variant enumerator_removed fail \
-  'h = re.sub(r"\n  TI_ERR_DEADLINE_EXCEEDED,[^\n]*", "", h, count=1)'
+  'h = re.sub(r"\n  TI_ERR_DEADLINE_EXCEEDED,?[^\n]*", "", h, count=1)'
 variant enumerator_value_changed fail \
   'h = h.replace("TI_DTYPE_FLOAT32 = 0,", "TI_DTYPE_FLOAT32 = 100,", 1)'
 variant function_removed fail \
