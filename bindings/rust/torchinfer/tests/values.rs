@@ -489,28 +489,39 @@ fn bad_inputs_name_their_path() {
     let t = Tensor::from_slice(&[1f32, 2.], &[2]).unwrap();
 
     let mut inputs = Inputs::new(&model, None).unwrap();
-    let set_time: Vec<(&str, Value, &str)> = vec![
-        ("nope", 1i64.into(), "nope"),           // unknown argument
-        ("pairs.0.2", (&t).into(), "pairs.0.2"), // past the tuple's arity
-        ("pairs.x.0", (&t).into(), "pairs.x"),   // a non-decimal index
-        ("by_id.abc", (&t).into(), "by_id.abc"), // a key that is not an int
-        ("maybe.0", (&t).into(), "maybe.0"),     // below a Tensor
-        ("text.0", "x".into(), "text.0"),        // below a str
-        ("k.1", 1i64.into(), "k.1"),             // below an int
-        ("maybe", "a string".into(), "maybe"),   // a string for a Tensor
-        ("by_id", (&t).into(), "by_id"),         // a tensor for a Dict
-        ("text", Value::None, "text"),           // None where not Optional
-        ("k", Value::List(vec![]), "k"),         // empty for a non-container
-        ("words.0", (&t).into(), "words.0"),     // a tensor for a str
-        ("pairs.0", 3.5.into(), "pairs.0"),      // a float for a tuple
+    // (path, value, the path the message names, the segment it names below that path). The
+    // library names the deepest path that exists in the schema, with its declared type, and the
+    // segment that does not fit: "input 'pairs.0' (Tuple[Tensor, Tensor]): '2' is not a tuple
+    // index".
+    let set_time: Vec<(&str, Value, &str, Option<&str>)> = vec![
+        ("nope", 1i64.into(), "nope", None), // unknown argument
+        ("pairs.0.2", (&t).into(), "pairs.0", Some("2")), // past the tuple's arity
+        ("pairs.x.0", (&t).into(), "pairs", Some("x")), // a non-decimal index
+        ("by_id.abc", (&t).into(), "by_id", Some("abc")), // a key that is not an int
+        ("maybe.0", (&t).into(), "maybe", Some("0")), // below a Tensor
+        ("text.0", "x".into(), "text", Some("0")), // below a str
+        ("k.1", 1i64.into(), "k", Some("1")), // below an int
+        ("maybe", "a string".into(), "maybe", None), // a string for a Tensor
+        ("by_id", (&t).into(), "by_id", None), // a tensor for a Dict
+        ("text", Value::None, "text", None), // None where not Optional
+        ("k", Value::List(vec![]), "k", None), // empty for a non-container
+        ("words.0", (&t).into(), "words.0", None), // a tensor for a str
+        ("pairs.0", 3.5.into(), "pairs.0", None), // a float for a tuple
     ];
-    for (path, value, named) in set_time {
+    for (path, value, named, segment) in set_time {
         let err = inputs.set(path, value).unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument, "set {path}: {err}");
+        let message = err.message();
         assert!(
-            err.message().contains(named),
-            "set {path}: the message names it: {err}"
+            message.contains(&format!("'{named}'")),
+            "set {path}: names {named}: {err}"
         );
+        if let Some(segment) = segment {
+            assert!(
+                message.contains(&format!("'{segment}'")),
+                "set {path}: names {segment}: {err}"
+            );
+        }
     }
     // The unknown argument's message lists the valid ones.
     let err = inputs.set("nope", 1i64).unwrap_err();
