@@ -9,9 +9,9 @@
 //! Building needs libtorchinfer itself: see the build script's search order
 //! (`TORCHINFER_LIB_DIR`, `TORCHINFER_DIR`, pkg-config) in the crate README.
 //!
-//! Enums are constified: `ti_code_t` and `ti_dtype_t` are integer aliases and each
-//! enumerator is a constant (`TI_ERR_NOT_FOUND`, `TI_DTYPE_FLOAT32`), so a value unknown to
-//! this build is representable. The version macros of `torchinfer/version.h` are constants
+//! Enums are constified: `ti_code_t`, `ti_dtype_t` and `ti_kind_t` are integer aliases and
+//! each enumerator is a constant (`TI_ERR_NOT_FOUND`, `TI_DTYPE_FLOAT32`, `TI_KIND_STRING`), so
+//! a value unknown to this build is representable. The version macros of `torchinfer/version.h` are constants
 //! too (`TI_VERSION_MAJOR`, `TI_VERSION_STRING` as a NUL-terminated byte array).
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case)]
 #![allow(clippy::all)]
