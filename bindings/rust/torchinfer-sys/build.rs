@@ -330,8 +330,9 @@ fn builder() -> bindgen::Builder {
         .allowlist_function("ti_.*")
         .allowlist_type("ti_.*")
         .allowlist_var("TI_.*")
-        // Constified enums: ti_code_t / ti_dtype_t / ti_kind_t are plain integers with named constants, so a
-        // value this build does not know (a newer library adds a code) is never undefined behaviour.
+        // Constified enums: ti_code_t / ti_dtype_t / ti_kind_t are plain integers with named
+        // constants, so a value this build does not know (a newer library adds a code) is never
+        // undefined behaviour.
         .default_enum_style(bindgen::EnumVariation::Consts)
         .prepend_enum_name(false)
         .layout_tests(false)
