@@ -118,7 +118,7 @@ func ExampleModel_RunValues() {
 	}
 	// Output:
 	// 0: float32 []
-	// 1.p\.q: float32 [2]
+	// 1.p\.q: float32 []
 	// 1.n: int64 []
 	// 2: "HELLO!!!"
 	// 3.0: "y"

@@ -252,7 +252,7 @@ func leafError(what string, i int, d *leafDst, info *C.gti_leaf_t) error {
 	case C.GTI_NO_LEAF:
 		return argError(fmt.Sprintf("%s: index %d out of range (%d leaves)", what, i, info.count))
 	case C.GTI_NOT_TENSOR:
-		return argError(fmt.Sprintf("%s: leaf %d is a %s, not a tensor", what, i, Kind(info.kind)))
+		return argError(fmt.Sprintf("%s: leaf %d is %s, not a tensor", what, i, Kind(info.kind).phrase()))
 	case C.GTI_WRONG_DTYPE:
 		want := d.want.String()
 		if d.want < 0 {

@@ -204,6 +204,14 @@ func (k Kind) String() string {
 	return "unknown(" + strconv.Itoa(int(k)) + ")"
 }
 
+// phrase is the kind as the library's messages name it: "a tensor", "a string", "None".
+func (k Kind) phrase() string {
+	if k == KindNone {
+		return "None"
+	}
+	return "a " + k.String()
+}
+
 // Kind is the kind of leaf i. It is KindNone, as in the C API, when i is
 // out of range or o is nil or closed (the zero value, KindTensor, would
 // claim a tensor that is not there).
@@ -242,7 +250,7 @@ func (o *Outputs) Text(i int) (string, error) {
 		return "", argError(fmt.Sprintf("Outputs.Text: index %d out of range (%d leaves)", i, count))
 	}
 	if Kind(kind) != KindString {
-		return "", argError(fmt.Sprintf("Outputs.Text: leaf %d (%q) is a %s, not a string", i, C.GoString(name), Kind(kind)))
+		return "", argError(fmt.Sprintf("Outputs.Text: leaf %d (%q) is %s, not a string", i, C.GoString(name), Kind(kind).phrase()))
 	}
 	s := string(unsafe.Slice((*byte)(unsafe.Pointer(data)), int(n))) // a copy
 	runtime.KeepAlive(o)
