@@ -20,6 +20,7 @@ ti_code_t to_code(core::ErrorKind kind) noexcept {
     case core::ErrorKind::Internal: return TI_ERR_INTERNAL;
     case core::ErrorKind::Cancelled: return TI_ERR_CANCELLED;
     case core::ErrorKind::DeadlineExceeded: return TI_ERR_DEADLINE_EXCEEDED;
+    case core::ErrorKind::Unavailable: return TI_ERR_UNAVAILABLE;
   }
   return TI_ERR_INTERNAL;
 }
@@ -81,6 +82,7 @@ const char* ti_code_name(ti_code_t code) {
     case TI_ERR_INTERNAL: return "TI_ERR_INTERNAL";
     case TI_ERR_CANCELLED: return "TI_ERR_CANCELLED";
     case TI_ERR_DEADLINE_EXCEEDED: return "TI_ERR_DEADLINE_EXCEEDED";
+    case TI_ERR_UNAVAILABLE: return "TI_ERR_UNAVAILABLE";
   }
   return "TI_ERR_UNKNOWN";
 }

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/output_tree.h"
+#include "core/values/arguments.h"
 
 #include <ATen/core/Tensor.h>
 
@@ -85,6 +86,12 @@ struct ti_load_options : ti::capi::LiveHandle {
 
 struct ti_run_options : ti::capi::LiveHandle {
   ti::core::RunControl control;
+};
+
+struct ti_inputs : ti::capi::LiveHandle {
+  ti_inputs(const ti_model* m, const ti::core::MethodSpec& method) : model(m), arguments(*m->model, method) {}
+  const ti_model* model;  // the model it was made for (ti_model_run_inputs checks it)
+  ti::core::values::Arguments arguments;
 };
 
 // The firewall: every exported function that returns ti_error_t* wraps its body in these.

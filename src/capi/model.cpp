@@ -84,6 +84,17 @@ ti_error_t* ti_load_options_set_optimize(ti_load_options_t* o, int level) {
   TI_CATCH(Internal)
 }
 
+ti_error_t* ti_load_options_set_allow_native_code(ti_load_options_t* o, int allow) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(o);
+  if (allow != 0 && allow != 1) {
+    return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT, "allow_native_code must be 0 or 1, got " + std::to_string(allow));
+  }
+  o->config.allow_native_code = allow == 1;
+  return nullptr;
+  TI_CATCH(Internal)
+}
+
 ti_error_t* ti_model_load(const char* path, const ti_load_options_t* opts, ti_model_t** out) {
   TI_TRY
   TI_CHECK_NOT_NULL(out);
@@ -187,5 +198,11 @@ const char* ti_model_method_name(const ti_model_t* m, size_t i) {
 const char* ti_model_device(const ti_model_t* m) { return m ? m->model->device_name().c_str() : ""; }
 
 const char* ti_model_format(const ti_model_t* m) { return m ? m->model->format() : ""; }
+
+const char* ti_model_method_schema(const ti_model_t* m, const char* method) {
+  if (!m) return nullptr;
+  const ti::core::MethodSpec* spec = m->model->find_method(method ? method : "forward");
+  return spec ? spec->schema.c_str() : nullptr;
+}
 
 }  // extern "C"

@@ -8,9 +8,27 @@ extern "C" {
 
 namespace {
 
-// Leaf i's tensor, or nullptr when o is NULL or i out of range.
+// Leaf i's tensor, or nullptr when o is NULL, i out of range or the leaf is not a tensor.
 const at::Tensor* leaf(const ti_outputs_t* o, size_t i) {
-  return o && i < o->leaves.size() ? &o->leaves[i].tensor : nullptr;
+  return o && i < o->leaves.size() && o->leaves[i].kind == ti::core::LeafKind::Tensor ? &o->leaves[i].tensor
+                                                                                       : nullptr;
+}
+
+const char* kind_name(ti::core::LeafKind k) {
+  switch (k) {
+    case ti::core::LeafKind::Tensor: return "a tensor";
+    case ti::core::LeafKind::String: return "a string (read it with ti_outputs_string)";
+    case ti::core::LeafKind::None: return "None";
+  }
+  return "unknown";
+}
+
+// NULL when leaf i is a tensor; otherwise an error naming what it is.
+ti_error_t* not_a_tensor(const ti_outputs_t* o, size_t i) {
+  const auto& l = o->leaves[i];
+  if (l.kind == ti::core::LeafKind::Tensor) return nullptr;
+  return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT,
+                              "output '" + l.name + "' is " + kind_name(l.kind) + ", not a tensor");
 }
 
 ti_error_t* index_error(const ti_outputs_t* o, size_t i) {
@@ -34,6 +52,7 @@ ti_error_t* ti_outputs_get(const ti_outputs_t* o, size_t i, ti_tensor_t** out) {
   *out = nullptr;
   TI_CHECK_NOT_NULL(o);
   if (i >= o->leaves.size()) return index_error(o, i);
+  if (ti_error_t* e = not_a_tensor(o, i)) return e;
   *out = new ti_tensor(o->leaves[i].tensor);
   return nullptr;
   TI_CATCH(Internal)
@@ -45,9 +64,10 @@ ti_error_t* ti_outputs_find(const ti_outputs_t* o, const char* name, ti_tensor_t
   *out = nullptr;
   TI_CHECK_NOT_NULL(o);
   TI_CHECK_NOT_NULL(name);
-  for (const auto& leaf : o->leaves) {
-    if (leaf.name == name) {
-      *out = new ti_tensor(leaf.tensor);
+  for (size_t i = 0; i < o->leaves.size(); ++i) {
+    if (o->leaves[i].name == name) {
+      if (ti_error_t* e = not_a_tensor(o, i)) return e;
+      *out = new ti_tensor(o->leaves[i].tensor);
       return nullptr;
     }
   }
@@ -82,10 +102,40 @@ ti_error_t* ti_outputs_copy_to(const ti_outputs_t* o, size_t i, void* dst, size_
   TI_TRY
   TI_CHECK_NOT_NULL(o);
   if (i >= o->leaves.size()) return index_error(o, i);
+  if (ti_error_t* e = not_a_tensor(o, i)) return e;
   if (dst == nullptr && dst_nbytes != 0) return null_argument("dst");
   ti::core::copy_to_host(o->leaves[i].tensor, dst, dst_nbytes);
   return nullptr;
   TI_CATCH(Runtime)
+}
+
+ti_kind_t ti_outputs_kind(const ti_outputs_t* o, size_t i) {
+  if (!o || i >= o->leaves.size()) return TI_KIND_NONE;
+  switch (o->leaves[i].kind) {
+    case ti::core::LeafKind::Tensor: return TI_KIND_TENSOR;
+    case ti::core::LeafKind::String: return TI_KIND_STRING;
+    case ti::core::LeafKind::None: return TI_KIND_NONE;
+  }
+  return TI_KIND_NONE;
+}
+
+ti_error_t* ti_outputs_string(const ti_outputs_t* o, size_t i, const char** data, size_t* len) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(data);
+  *data = nullptr;
+  TI_CHECK_NOT_NULL(len);
+  *len = 0;
+  TI_CHECK_NOT_NULL(o);
+  if (i >= o->leaves.size()) return index_error(o, i);
+  const auto& l = o->leaves[i];
+  if (l.kind != ti::core::LeafKind::String) {
+    return ti::capi::make_error(TI_ERR_INVALID_ARGUMENT, "output '" + l.name + "' is " + kind_name(l.kind) +
+                                                             ", not a string");
+  }
+  *data = l.text.c_str();
+  *len = l.text.size();
+  return nullptr;
+  TI_CATCH(Internal)
 }
 
 void ti_outputs_free(ti_outputs_t* o) { delete o; }

@@ -1,6 +1,7 @@
 #include "capi/handles.h"
 
 #include "core/device.h"
+#include "core/op_library.h"
 #include "core/runtime.h"
 
 #include <torch/version.h>
@@ -37,3 +38,11 @@ int64_t ti_live_handles(void) {
 }
 
 }  // extern "C"
+
+extern "C" ti_error_t* ti_op_library_load(const char* path) {
+  TI_TRY
+  TI_CHECK_NOT_NULL(path);
+  ti::core::load_op_library(path);
+  return nullptr;
+  TI_CATCH(Runtime)
+}

@@ -18,6 +18,7 @@ enum class ErrorKind {
   Internal,
   Cancelled,
   DeadlineExceeded,
+  Unavailable,
 };
 
 class Error : public std::runtime_error {

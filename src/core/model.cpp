@@ -53,7 +53,14 @@ namespace {
 std::unique_ptr<Model> load_source(const archive::ByteSource& source, const std::string* path,
                                    const LoadConfig& config) {
   const archive::Sniffed sniffed = archive::sniff(source);
-  if (sniffed.format == archive::Format::AotInductor) return aotinductor::load(source, sniffed, path, config);
+  if (sniffed.format == archive::Format::AotInductor) {
+    if (!config.allow_native_code) {
+      fail(ErrorKind::Unsupported, (path ? "'" + *path + "'" : std::string("the buffer")) +
+                                       " is an AOTInductor package, which runs native code when loaded, and the "
+                                       "load options do not allow native code (TorchScript only)");
+    }
+    return aotinductor::load(source, sniffed, path, config);
+  }
   const bool large_stack = torchscript::check_archive(source, sniffed);
   return torchscript::load(source, sniffed, path ? "'" + *path + "'" : "the buffer", config, large_stack);
 }
@@ -128,16 +135,43 @@ const std::string* Model::input_type(size_t i) const {
 
 void Model::invoke(const MethodSpec& m, const at::Tensor* const* slots, Leaves& out,
                    const RunControl* control) const {
+  if (!control) {
+    CallScope scope(device_);
+    call(m, slots, out);
+    return;
+  }
+  invoke_scoped([&] { call(m, slots, out); }, control);
+}
+
+void Model::run_values(const MethodSpec& m, const BuildArgument& build, Leaves& out,
+                       const RunControl* control) const {
+  invoke_scoped([&] { call_values(m, build, out); }, control);
+}
+
+void Model::call_values(const MethodSpec& m, const BuildArgument& build, Leaves& out) const {
+  std::vector<at::Tensor> tensors(m.args.size());
+  c10::SmallVector<const at::Tensor*, 8> slots(m.args.size(), nullptr);
+  for (size_t i = 0; i < m.args.size(); ++i) {
+    std::optional<c10::IValue> v = build(i, false, device_);
+    if (!v) continue;
+    if (!v->isTensor()) fail(ErrorKind::InvalidArgument, "input '" + m.args[i].name + "' must be a tensor");
+    tensors[i] = v->toTensor();
+    slots[i] = &tensors[i];
+  }
+  call(m, slots.data(), out);
+}
+
+void Model::invoke_scoped(const std::function<void()>& call_fn, const RunControl* control) const {
   CallScope scope(device_);
   if (!control) {
-    call(m, slots, out);
+    call_fn();
     return;
   }
   CallControl call_control(*control);
   try {
     std::optional<OperatorChecks> checks;
     if (stops_at_operators()) checks.emplace(call_control);
-    call(m, slots, out);
+    call_fn();
     checks.reset();
     // Cancelled or out of time while the last operator (or a whole .pt2 call) ran.
     call_control.check();

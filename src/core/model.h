@@ -11,7 +11,9 @@
 #include <ATen/core/ivalue.h>
 #include <c10/core/Device.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +24,7 @@ struct LoadConfig {
   c10::Device device{c10::kCPU};
   bool device_set = false;  // false: the format's default (a .pt2 runs where it was compiled for)
   int optimize = 0;         // TorchScript: 1 = freeze + optimize_for_inference
+  bool allow_native_code = true;  // false: refuse .pt2 packages (compiled code) before touching them
 };
 
 // How a tensor handed in by the caller reaches an argument.
@@ -33,6 +36,7 @@ struct ArgSpec {
   ArgKind kind;
   bool has_default;
   c10::IValue default_value;
+  c10::TypePtr declared;  // the schema's type (a .pt2 input: Tensor); structured inputs build from it
 };
 
 struct MethodSpec {
@@ -40,7 +44,14 @@ struct MethodSpec {
   size_t index;               // the implementation's own index of this method
   std::vector<ArgSpec> args;  // without self
   size_t required;            // leading args without defaults
+  std::string schema;         // "forward(Tensor x, int k=2) -> Tensor", for ti_model_method_schema
 };
+
+// Builds argument `index` of a structured call (core/values): nullopt when it was not set (the
+// argument's default applies). `copy_tensors`: the method may write to this argument, so every
+// tensor in it must be a private copy. Tensors are moved to `device`.
+using BuildArgument =
+    std::function<std::optional<c10::IValue>(size_t index, bool copy_tensors, const c10::Device& device)>;
 
 // Immutable after load: run() may be called from any number of threads at once.
 class Model {
@@ -70,6 +81,14 @@ class Model {
   void run_named(const MethodSpec& method, const char* const* names, const at::Tensor* const* inputs,
                  size_t n, Leaves& out, const RunControl* control = nullptr) const;
 
+  // A call whose arguments are built by `build` (structured inputs: lists, dicts, str, ...).
+  void run_values(const MethodSpec& method, const BuildArgument& build, Leaves& out,
+                  const RunControl* control = nullptr) const;
+
+  // Whether arguments are addressed by their whole path (a .pt2: each input is one flattened
+  // leaf of the exported pytree, named by its path) rather than by name then structure.
+  virtual bool flat_inputs() const noexcept { return false; }
+
   // Throws InvalidArgument when `n` inputs are more than `method` takes: callers check this
   // before they read the inputs.
   static void check_input_count(const MethodSpec& method, size_t n);
@@ -91,6 +110,10 @@ class Model {
   // after the count and names were checked and inside the per-call scope.
   virtual void call(const MethodSpec& method, const at::Tensor* const* slots, Leaves& out) const = 0;
 
+  // As call(), with arguments of any type. The default (formats whose arguments are tensors)
+  // builds each argument as a tensor and calls call().
+  virtual void call_values(const MethodSpec& method, const BuildArgument& build, Leaves& out) const;
+
   // Whether a call can be stopped between the operators it dispatches (TorchScript); if not
   // (compiled .pt2 code), run options are checked only before and after the call.
   virtual bool stops_at_operators() const noexcept = 0;
@@ -99,6 +122,7 @@ class Model {
   // call() inside the per-call scope, under `control` when there is one.
   void invoke(const MethodSpec& method, const at::Tensor* const* slots, Leaves& out,
               const RunControl* control) const;
+  void invoke_scoped(const std::function<void()>& call, const RunControl* control) const;
 
   c10::Device device_;
   std::string device_name_;

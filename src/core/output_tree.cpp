@@ -1,6 +1,7 @@
 #include "core/output_tree.h"
 
 #include "core/error.h"
+#include "core/values/path.h"
 
 #include <ATen/ATen.h>
 
@@ -17,15 +18,13 @@ bool is_supported_dtype(c10::ScalarType t) {
   }
 }
 
-std::string child_name(const std::string& parent, const std::string& key) {
-  return parent.empty() ? key : parent + "." + key;
-}
+using values::join_path;
 
 std::string dict_key_name(const c10::IValue& key, const std::string& parent) {
-  if (key.isString()) return key.toStringRef();
+  if (key.isString()) return values::escape_segment(key.toStringRef());
   if (key.isInt()) return std::to_string(key.toInt());
   if (key.isBool()) return key.toBool() ? "True" : "False";
-  fail(ErrorKind::Unsupported, "output '" + parent + "' is a dict with " +
+  fail(ErrorKind::Unsupported, "output '" + (parent.empty() ? std::string("0") : parent) + "' is a dict with " +
                                    key.type()->annotation_str() +
                                    " keys; only str, int and bool keys are supported");
 }
@@ -35,30 +34,34 @@ void flatten(const c10::IValue& v, const std::string& name, Leaves& out) {
   if (v.isTensor()) {
     append_leaf(std::move(leaf_name), v.toTensor(), out);
   } else if (v.isInt()) {
-    out.push_back({leaf_name, at::scalar_tensor(v.toInt(), at::kLong)});
+    append_leaf(std::move(leaf_name), at::scalar_tensor(v.toInt(), at::kLong), out);
   } else if (v.isDouble()) {
-    out.push_back({leaf_name, at::scalar_tensor(v.toDouble(), at::kDouble)});
+    append_leaf(std::move(leaf_name), at::scalar_tensor(v.toDouble(), at::kDouble), out);
   } else if (v.isBool()) {
-    out.push_back({leaf_name, at::scalar_tensor(v.toBool(), at::kBool)});
+    append_leaf(std::move(leaf_name), at::scalar_tensor(v.toBool(), at::kBool), out);
   } else if (v.isTuple()) {
     const auto& elements = v.toTupleRef().elements();
     for (size_t i = 0; i < elements.size(); ++i) {
-      flatten(elements[i], child_name(name, std::to_string(i)), out);
+      flatten(elements[i], join_path(name, std::to_string(i)), out);
     }
   } else if (v.isList()) {
     const auto list = v.toListRef();
     for (size_t i = 0; i < list.size(); ++i) {
-      flatten(list[i], child_name(name, std::to_string(i)), out);
+      flatten(list[i], join_path(name, std::to_string(i)), out);
     }
+  } else if (v.isString()) {
+    Leaf leaf{std::move(leaf_name), at::Tensor(), LeafKind::String, v.toStringRef()};
+    out.push_back(std::move(leaf));
+  } else if (v.isNone()) {
+    out.push_back(Leaf{std::move(leaf_name), at::Tensor(), LeafKind::None, std::string()});
   } else if (v.isGenericDict()) {
     for (const auto& entry : v.toGenericDict()) {
-      flatten(entry.value(), child_name(name, dict_key_name(entry.key(), name)), out);
+      flatten(entry.value(), join_path(name, dict_key_name(entry.key(), name)), out);
     }
   } else {
-    std::string what = v.isNone() ? "None" : v.type()->annotation_str();
-    fail(ErrorKind::Unsupported, "output '" + leaf_name + "' is " + what +
+    fail(ErrorKind::Unsupported, "output '" + leaf_name + "' is " + v.type()->annotation_str() +
                                      ", which the C API cannot represent (only tensors, int, "
-                                     "float and bool, in tuples, lists and dicts)");
+                                     "float, bool, str and None, in tuples, lists and dicts)");
   }
 }
 
@@ -72,7 +75,7 @@ void append_leaf(std::string name, const at::Tensor& t, Leaves& out) {
     fail(ErrorKind::Unsupported, "output '" + name + "' has dtype " + c10::toString(t.scalar_type()) +
                                      ", which the C API cannot represent");
   }
-  out.push_back({std::move(name), t.is_contiguous() ? t : t.contiguous()});
+  out.push_back(Leaf{std::move(name), t.is_contiguous() ? t : t.contiguous(), LeafKind::Tensor, std::string()});
 }
 
 }  // namespace ti::core

@@ -81,4 +81,49 @@ Tensor output(const ti_outputs_t* o, const std::string& name) {
   return Tensor(t);
 }
 
+ti_dtype_t dtype_from_name(const std::string& name) {
+  for (int d = TI_DTYPE_FLOAT32; d <= TI_DTYPE_BOOL; ++d) {
+    if (name == ti_dtype_name(static_cast<ti_dtype_t>(d))) return static_cast<ti_dtype_t>(d);
+  }
+  ADD_FAILURE() << "unknown dtype " << name;
+  return TI_DTYPE_FLOAT32;
+}
+
+// Reference values as doubles, whatever the dtype (float16/bfloat16 are not used by the cases).
+std::vector<double> values_of(const ti_tensor_t* t) {
+  const size_t n = static_cast<size_t>(ti_tensor_numel(t));
+  std::vector<unsigned char> bytes(ti_tensor_nbytes(t));
+  EXPECT_TRUE(Ok(ti_tensor_copy_to(t, bytes.data(), bytes.size())));
+  std::vector<double> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    switch (ti_tensor_dtype(t)) {
+      case TI_DTYPE_FLOAT32: v[i] = reinterpret_cast<const float*>(bytes.data())[i]; break;
+      case TI_DTYPE_FLOAT64: v[i] = reinterpret_cast<const double*>(bytes.data())[i]; break;
+      case TI_DTYPE_INT64: v[i] = static_cast<double>(reinterpret_cast<const int64_t*>(bytes.data())[i]); break;
+      case TI_DTYPE_INT32: v[i] = reinterpret_cast<const int32_t*>(bytes.data())[i]; break;
+      case TI_DTYPE_BOOL: v[i] = bytes[i]; break;
+      default: ADD_FAILURE() << "dtype not used by reference cases"; break;
+    }
+  }
+  return v;
+}
+
+Tensor make_input(const nlohmann::json& spec) {
+  const ti_dtype_t dtype = dtype_from_name(spec["dtype"]);
+  const auto shape = spec["shape"].get<std::vector<int64_t>>();
+  const auto data = spec["data"].get<std::vector<double>>();
+  std::vector<unsigned char> bytes(data.size() * ti_dtype_size(dtype));
+  for (size_t i = 0; i < data.size(); ++i) {
+    switch (dtype) {
+      case TI_DTYPE_FLOAT32: reinterpret_cast<float*>(bytes.data())[i] = static_cast<float>(data[i]); break;
+      case TI_DTYPE_FLOAT64: reinterpret_cast<double*>(bytes.data())[i] = data[i]; break;
+      case TI_DTYPE_INT64: reinterpret_cast<int64_t*>(bytes.data())[i] = static_cast<int64_t>(data[i]); break;
+      default: ADD_FAILURE() << "dtype not used by reference inputs"; break;
+    }
+  }
+  ti_tensor_t* t = nullptr;
+  EXPECT_TRUE(Ok(ti_tensor_create(dtype, shape.data(), shape.size(), bytes.data(), bytes.size(), &t)));
+  return Tensor(t);
+}
+
 }  // namespace ti_test

@@ -4,6 +4,7 @@
 #include <torchinfer.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <memory>
@@ -40,6 +41,13 @@ std::vector<float> to_f32(const ti_tensor_t* t);
 std::vector<int64_t> shape_of(const ti_tensor_t* t);
 Outputs predict(ti_model_t* m, const std::vector<const ti_tensor_t*>& inputs);
 Tensor output(const ti_outputs_t* o, const std::string& name);
+
+// Reference-file helpers (reference.json, values_reference.json).
+ti_dtype_t dtype_from_name(const std::string& name);
+// A tensor's values as doubles, whatever the dtype (not float16/bfloat16).
+std::vector<double> values_of(const ti_tensor_t* t);
+// A tensor from {"dtype", "shape", "data"} (float32, float64, int64).
+Tensor make_input(const nlohmann::json& spec);
 
 // Every test starts and ends with no live handle: the library leaks nothing.
 class CapiTest : public ::testing::Test {

@@ -27,7 +27,10 @@ TEST_F(CapiTest, EveryFunctionSurvivesNullAndEdgeArguments) {
   EXPECT_STREQ(ti_error_message(nullptr), "");
   ti_error_free(nullptr);
   EXPECT_STREQ(ti_code_name(static_cast<ti_code_t>(-1)), "TI_ERR_UNKNOWN");
-  EXPECT_STREQ(ti_code_name(static_cast<ti_code_t>(TI_ERR_DEADLINE_EXCEEDED + 1)), "TI_ERR_UNKNOWN");
+  EXPECT_STREQ(ti_code_name(static_cast<ti_code_t>(TI_ERR_UNAVAILABLE + 1)), "TI_ERR_UNKNOWN");
+  EXPECT_STREQ(ti_code_name(TI_ERR_UNAVAILABLE), "TI_ERR_UNAVAILABLE");
+  EXPECT_TRUE(Fails(ti_op_library_load(nullptr), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_op_library_load(""), TI_ERR_NOT_FOUND));
   EXPECT_NE(ti_version(), nullptr);
   EXPECT_NE(ti_torch_version(), nullptr);
   EXPECT_TRUE(Fails(ti_set_num_threads(INT_MIN), TI_ERR_INVALID_ARGUMENT));
@@ -81,6 +84,9 @@ TEST_F(CapiTest, EveryFunctionSurvivesNullAndEdgeArguments) {
   EXPECT_TRUE(Fails(ti_load_options_set_device(opts.get(), "cpu:1"), TI_ERR_INVALID_ARGUMENT));
   EXPECT_TRUE(Fails(ti_load_options_set_optimize(opts.get(), INT_MIN), TI_ERR_INVALID_ARGUMENT));
   EXPECT_TRUE(Fails(ti_load_options_set_optimize(opts.get(), INT_MAX), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_load_options_set_allow_native_code(nullptr, 0), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_load_options_set_allow_native_code(opts.get(), 2), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_load_options_set_allow_native_code(opts.get(), -1), TI_ERR_INVALID_ARGUMENT));
 
   // Loading.
   ti_model_t* m = garbage<ti_model_t>();
@@ -132,6 +138,32 @@ TEST_F(CapiTest, EveryFunctionSurvivesNullAndEdgeArguments) {
   EXPECT_EQ(ti_model_method_name(mlp.get(), SIZE_MAX), nullptr);
   EXPECT_STREQ(ti_model_device(nullptr), "");
   EXPECT_STREQ(ti_model_format(nullptr), "");
+  EXPECT_EQ(ti_model_method_schema(nullptr, nullptr), nullptr);
+  EXPECT_EQ(ti_model_method_schema(mlp.get(), ""), nullptr);
+  EXPECT_STREQ(ti_model_method_schema(mlp.get(), nullptr), "forward(Tensor x) -> Tensor");
+
+  // Structured inputs.
+  ti_inputs_t* vi = garbage<ti_inputs_t>();
+  EXPECT_TRUE(Fails(ti_inputs_create(nullptr, nullptr, &vi), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_EQ(vi, nullptr);
+  EXPECT_TRUE(Fails(ti_inputs_create(mlp.get(), nullptr, nullptr), TI_ERR_INVALID_ARGUMENT));
+  ti_inputs_free(nullptr);
+  EXPECT_TRUE(Fails(ti_inputs_set_int(nullptr, "x", 1), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_inputs_set_float(nullptr, "x", 1), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_inputs_set_bool(nullptr, "x", 1), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_inputs_set_none(nullptr, "x"), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_inputs_set_empty(nullptr, "x"), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_inputs_set_string(nullptr, "x", "a", 1), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_inputs_set_tensor(nullptr, "x", x16.get()), TI_ERR_INVALID_ARGUMENT));
+  ASSERT_TRUE(Ok(ti_inputs_create(mlp.get(), nullptr, &vi)));
+  EXPECT_TRUE(Fails(ti_inputs_set_tensor(vi, "x", nullptr), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_inputs_set_string(vi, "x", nullptr, SIZE_MAX), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_inputs_set_string(vi, "x", "", 0), TI_ERR_INVALID_ARGUMENT, "a string where the type is not str"));
+  ti_outputs_t* vo = garbage<ti_outputs_t>();
+  EXPECT_TRUE(Fails(ti_model_run_inputs(nullptr, vi, nullptr, &vo), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_EQ(vo, nullptr);
+  EXPECT_TRUE(Fails(ti_model_run_inputs(mlp.get(), vi, nullptr, &vo), TI_ERR_INVALID_ARGUMENT, "required argument 'x'"));
+  ti_inputs_free(vi);
 
   // Run options.
   ti_run_options_free(nullptr);
@@ -161,5 +193,15 @@ TEST_F(CapiTest, EveryFunctionSurvivesNullAndEdgeArguments) {
   EXPECT_EQ(ti_outputs_nbytes(nullptr, 0), 0u);
   EXPECT_TRUE(Fails(ti_outputs_copy_to(result.get(), SIZE_MAX, two, sizeof two), TI_ERR_INVALID_ARGUMENT));
   EXPECT_TRUE(Fails(ti_outputs_copy_to(result.get(), 0, two, SIZE_MAX), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_EQ(ti_outputs_kind(result.get(), SIZE_MAX), TI_KIND_NONE);
+  EXPECT_EQ(ti_outputs_kind(result.get(), 0), TI_KIND_TENSOR);
+  const char* text = garbage<const char>();
+  size_t len = 7;
+  EXPECT_TRUE(Fails(ti_outputs_string(nullptr, 0, &text, &len), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_EQ(text, nullptr);
+  EXPECT_EQ(len, 0u);
+  EXPECT_TRUE(Fails(ti_outputs_string(result.get(), 0, nullptr, &len), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_outputs_string(result.get(), 0, &text, nullptr), TI_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(Fails(ti_outputs_string(result.get(), 0, &text, &len), TI_ERR_INVALID_ARGUMENT, "is a tensor"));
   ti_outputs_free(nullptr);
 }

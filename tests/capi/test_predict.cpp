@@ -256,12 +256,27 @@ TEST_F(Predict, NamedInputsForAnotherMethod) {
 }
 
 TEST_F(Predict, UnrepresentableResultIsUnsupported) {
-  auto m = load("structured.pt");
+  auto m = load("values.pt");
   auto x = make_f32({1}, {1});
   const ti_tensor_t* in[] = {x.get()};
   ti_outputs_t* o = nullptr;
-  EXPECT_TRUE(Fails(ti_model_run_method(m.get(), "text", in, 1, &o), TI_ERR_UNSUPPORTED, "output '0' is str"));
+  EXPECT_TRUE(Fails(ti_model_run_method(m.get(), "float_keys", in, 1, &o), TI_ERR_UNSUPPORTED,
+                    "output '0' is a dict with float keys"));
   EXPECT_EQ(o, nullptr);
+}
+
+TEST_F(Predict, StringResultIsAStringLeaf) {
+  auto m = load("structured.pt");
+  auto x = make_f32({1}, {1});
+  const ti_tensor_t* in[] = {x.get()};
+  ti_outputs_t* raw = nullptr;
+  ASSERT_TRUE(Ok(ti_model_run_method(m.get(), "text", in, 1, &raw)));
+  Outputs o(raw);
+  ASSERT_EQ(ti_outputs_kind(raw, 0), TI_KIND_STRING);
+  const char* data = nullptr;
+  size_t len = 0;
+  ASSERT_TRUE(Ok(ti_outputs_string(raw, 0, &data, &len)));
+  EXPECT_EQ(std::string(data, len), "not a tensor");
 }
 
 TEST_F(Predict, ModelRaiseIsRuntimeAndTheModelStaysUsable) {

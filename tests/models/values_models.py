@@ -6,7 +6,7 @@ Called by make_models.py; writes into OUT_DIR:
                            words: List[str], maybe: Optional[Tensor] = None, k: int = 2,
                            scale: float = 1.0)
                    -> (Tensor, Dict[str, Tensor] with a "p.q" key, str, List[str], Optional[Tensor])
-                   echo(s: str) -> str
+                   echo(s: str) -> str; float_keys(x) -> Dict[float, Tensor] (unsupported)
   dict_input.pt    forward(batch: Dict[str, Tensor]) -> Tensor (HuggingFace-style batch)
   detection.pt     torchvision's fasterrcnn_mobilenet_v3_large_320_fpn, random weights, 3 classes,
                    scripted (needs torchvision's operator library: torchvision_ops.txt)
@@ -55,6 +55,11 @@ class Values(nn.Module):
     @torch.jit.export
     def echo(self, s: str) -> str:
         return s
+
+    @torch.jit.export
+    def float_keys(self, x: Tensor) -> Dict[float, Tensor]:
+        """A result the C API cannot name (float dict keys): TI_ERR_UNSUPPORTED."""
+        return {0.5: x}
 
 
 class DictInput(nn.Module):

@@ -130,6 +130,7 @@ class AotiModel final : public Model {
 
   const char* format() const noexcept override { return "aotinductor"; }
   bool stops_at_operators() const noexcept override { return false; }
+  bool flat_inputs() const noexcept override { return true; }
 
  private:
   void call(const MethodSpec& m, const at::Tensor* const* slots, Leaves& out) const override {
@@ -233,9 +234,18 @@ Entry load_entry(const archive::ByteSource& source, const archive::Sniffed& snif
   }
   spec.args.clear();
   for (size_t i = 0; i < e.inputs.size(); ++i) {
-    spec.args.push_back({names[i], describe(e.inputs[i]), ArgKind::Tensor, false, c10::IValue()});
+    spec.args.push_back({names[i], describe(e.inputs[i]), ArgKind::Tensor, false, c10::IValue(),
+                         c10::TensorType::get()});
   }
   spec.required = spec.args.size();
+  // A signature for ti_model_method_schema: "forward(Tensor(float32, [s0, 8]) x) -> (sum, relu)".
+  spec.schema = spec.name + "(";
+  for (size_t i = 0; i < spec.args.size(); ++i) {
+    spec.schema += (i ? ", " : "") + spec.args[i].type + " " + spec.args[i].name;
+  }
+  spec.schema += ") -> (";
+  for (size_t i = 0; i < e.output_names.size(); ++i) spec.schema += (i ? ", " : "") + e.output_names[i];
+  spec.schema += ")";
   return e;
 }
 

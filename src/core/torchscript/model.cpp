@@ -19,6 +19,8 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cctype>
+#include <sstream>
 #include <exception>
 #include <cstring>
 #include <memory>
@@ -93,11 +95,16 @@ MethodSpec describe_method(const torch::jit::Method& method, size_t index) {
   for (size_t i = 1; i < arguments.size(); ++i) {  // 0 is self
     const auto& arg = arguments[i];
     ArgSpec a{arg.name(), arg.type()->annotation_str(), classify_argument(arg.type()),
-              arg.default_value().has_value(), arg.default_value().value_or(c10::IValue())};
+              arg.default_value().has_value(), arg.default_value().value_or(c10::IValue()), arg.type()};
     if (!a.has_default && !seen_default) spec.required = spec.args.size() + 1;
     seen_default = seen_default || a.has_default;
     spec.args.push_back(std::move(a));
   }
+  const auto& schema = method.function().getSchema();
+  std::vector<c10::Argument> without_self(arguments.begin() + (arguments.empty() ? 0 : 1), arguments.end());
+  std::ostringstream printed;
+  printed << schema.cloneWithArguments(std::move(without_self));
+  spec.schema = printed.str();
   return spec;
 }
 
@@ -127,13 +134,33 @@ class TorchScriptModel final : public Model {
     // Alias analysis runs on a method's first call rather than at load: inlining the graph
     // builds the callees' optimised graphs, which LibTorch's executor builds (and caches) on
     // that first call anyway.
-    Written& written = written_[m.index];
-    std::call_once(written.once, [&] { written.args = written_arguments(methods_[m.index]); });
+    const std::vector<bool>& written = written_arguments_of(m);
     std::vector<c10::IValue> stack;
     stack.reserve(m.args.size() + 1);  // + self, which Method inserts in front
     for (size_t i = 0; i < m.args.size(); ++i) {
-      stack.push_back(slots[i] ? convert(m, i, *slots[i], written.args[i]) : m.args[i].default_value);
+      stack.push_back(slots[i] ? convert(m, i, *slots[i], written[i]) : m.args[i].default_value);
     }
+    run_stack(m, std::move(stack), out);
+  }
+
+  void call_values(const MethodSpec& m, const BuildArgument& build, Leaves& out) const override {
+    const std::vector<bool>& written = written_arguments_of(m);
+    std::vector<c10::IValue> stack;
+    stack.reserve(m.args.size() + 1);
+    for (size_t i = 0; i < m.args.size(); ++i) {
+      std::optional<c10::IValue> v = build(i, written[i], device());
+      stack.push_back(v ? std::move(*v) : m.args[i].default_value);
+    }
+    run_stack(m, std::move(stack), out);
+  }
+
+  const std::vector<bool>& written_arguments_of(const MethodSpec& m) const {
+    Written& written = written_[m.index];
+    std::call_once(written.once, [&] { written.args = written_arguments(methods_[m.index]); });
+    return written.args;
+  }
+
+  void run_stack(const MethodSpec& m, std::vector<c10::IValue> stack, Leaves& out) const {
     c10::IValue result;
     try {
       result = methods_[m.index](std::move(stack));
@@ -146,7 +173,7 @@ class TorchScriptModel final : public Model {
     if (state_storages_.empty()) return;
     for (size_t i = first; i < out.size(); ++i) {
       auto& t = out[i].tensor;
-      if (t.has_storage() && state_storages_.count(t.storage().unsafeGetStorageImpl())) t = t.clone();
+      if (t.defined() && t.has_storage() && state_storages_.count(t.storage().unsafeGetStorageImpl())) t = t.clone();
     }
   }
 
@@ -191,12 +218,33 @@ class TorchScriptModel final : public Model {
   std::unique_ptr<Written[]> written_;  // per method, filled on its first call
 };
 
+// "Unknown builtin op: torchvision::nms." followed by a long traceback: the operator's name.
+std::string unknown_operator(const std::string& message) {
+  static const std::string marker = "Unknown builtin op: ";
+  const size_t at = message.find(marker);
+  if (at == std::string::npos) return std::string();
+  size_t end = at + marker.size();
+  while (end < message.size() && (std::isalnum(static_cast<unsigned char>(message[end])) ||
+                                  message[end] == '_' || message[end] == ':')) {
+    ++end;
+  }
+  return message.substr(at + marker.size(), end - at - marker.size());
+}
+
 template <typename LoadFn>
 torch::jit::Module load_module(const std::string& what, LoadFn&& load) {
   try {
     return load();
   } catch (...) {
     auto info = describe_current_exception(ErrorKind::ModelFormat);
+    const std::string op = unknown_operator(info.message);
+    if (!op.empty()) {
+      const std::string ns = op.substr(0, op.find("::"));
+      fail(ErrorKind::ModelFormat, "cannot load " + what + ": it uses the operator " + op +
+                                       ", which is not registered; load the library that registers " +
+                                       "the '" + ns + "' operators (torchvision's _C, torchaudio, ...) " +
+                                       "with ti_op_library_load before the model");
+    }
     fail(info.kind, "cannot load " + what + " as a TorchScript model: " + info.message);
   }
 }
