@@ -573,3 +573,86 @@ func TestBatcherCloseRacesWithRequests(t *testing.T) {
 		}
 	}
 }
+
+// Structured calls and batchers, many times, good and failing: every handle
+// is freed and the resident memory stays flat.
+func TestStructuredLeak(t *testing.T) {
+	start := torchinfer.LiveHandles()
+	values, err := torchinfer.Load(modelPath(t, "values.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := torchinfer.Load(modelPath(t, "batch_rows.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	cycle := func(i int) {
+		a, _ := torchinfer.NewTensor([]float32{1, 2}, 2)
+		defer a.Close()
+		args := map[string]any{"pairs": []any{[]any{a, a}}, "by_id": map[int64]any{int64(i): a}, "text": "ü\x00", "words": []string{"w"}}
+		out, err := values.RunValues(live, "", args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, err := out.Text(3); err != nil || s != "ü\x00!!" {
+			t.Fatalf("cycle %d: %q %v", i, s, err)
+		}
+		out.Close()
+		args["text"] = nil // fails at set time
+		if _, err := values.RunValues(context.Background(), "", args); !errors.Is(err, torchinfer.ErrInvalidArgument) {
+			t.Fatalf("cycle %d: %v", i, err)
+		}
+		delete(args, "text") // fails at run time
+		if _, err := values.RunValues(context.Background(), "", args); !errors.Is(err, torchinfer.ErrInvalidArgument) {
+			t.Fatalf("cycle %d: %v", i, err)
+		}
+		in, err := torchinfer.NewInputs(values, "echo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.SetString("s", "x")
+		if out, err := values.RunInputs(context.Background(), in); err != nil {
+			t.Fatal(err)
+		} else {
+			out.Close()
+		}
+		in.Close()
+		if i%20 == 0 {
+			b, err := torchinfer.NewBatcher(rows, torchinfer.BatcherOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x, _ := torchinfer.NewTensor([]float32{1, 2}, 1, 2)
+			if out, err := b.Predict(live, x); err != nil {
+				t.Fatal(err)
+			} else {
+				out.Close()
+			}
+			x.Close()
+			b.Close()
+		}
+	}
+	n := leakCycles(t) / 4
+	warm := n / 10
+	for i := 0; i < warm; i++ {
+		cycle(i)
+	}
+	base := settledRSS(t)
+	for i := warm; i < n; i++ {
+		cycle(i)
+	}
+	end := settledRSS(t)
+	values.Close()
+	rows.Close()
+	if live := torchinfer.LiveHandles(); live != start {
+		t.Errorf("live handles: %d at start, %d after %d cycles", start, live, n)
+	}
+	const tolerance = 24 << 20
+	growth := end - base
+	t.Logf("%d cycles; RSS after warm-up %d MiB, at end %d MiB (growth %d KiB)", n, base>>20, end>>20, growth>>10)
+	if growth > tolerance {
+		t.Errorf("RSS grew by %d KiB over %d cycles (tolerance %d KiB)", growth>>10, n-warm, tolerance>>10)
+	}
+}
