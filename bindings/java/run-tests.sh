@@ -91,6 +91,20 @@ sed -n 's/^probs: float32 \[1, 3\] = \[\(.*\)\]$/\1/p' <<<"$out" \
   | awk -F', ' '{ s = $1 + $2 + $3; if (s < 0.9999 || s > 1.0001) { print "FAIL: probs sum to " s > "/dev/stderr"; exit 1 } }'
 echo "example: ok (outputs: $names)"
 
+if [[ -f "$TORCHINFER_TEST_MODELS/torchvision_ops.txt" ]]; then
+  echo "== example: Detect on detection.pt (structured inputs, torchvision's operator library)"
+  out="$(cd "$repo/examples/java" && "${MVN[@]}" -q compile exec:exec -Dexample=Detect \
+    -Dmodel="$TORCHINFER_TEST_MODELS/detection.pt")"
+  echo "$out"
+  grep -q '^schema: forward(Tensor\[\] images' <<<"$out" || { echo "FAIL: Detect schema" >&2; exit 1; }
+  for leaf in '1.0.boxes: float32 \[[0-9]*, 4\]' '1.0.labels: int64 \[' '1.1.scores: float32 \['; do
+    grep -q "^$leaf" <<<"$out" || { echo "FAIL: Detect printed no leaf matching '$leaf'" >&2; exit 1; }
+  done
+  echo "example Detect: ok"
+else
+  echo "== no torchvision_ops.txt in the fixtures: the Detect example is not run"
+fi
+
 echo "== benchmark: compile only (run it with bench/run-bench.sh)"
 (cd "$here/bench" && "${MVN[@]}" -q package)
 if command -v gcc >/dev/null && command -v pkg-config >/dev/null; then

@@ -113,7 +113,7 @@ public final class Batcher extends NativeHandle {
      * @throws TorchInferException INVALID_ARGUMENT when {@code rows < 1}
      */
     public Options maxBatch(int rows) {
-      check(o -> NativeApi.ti_batcher_options_set_max_batch(o, rows));
+      check(o -> NativeApi.Batching.ti_batcher_options_set_max_batch(o, rows));
       this.maxBatch = rows;
       return this;
     }
@@ -138,7 +138,7 @@ public final class Batcher extends NativeHandle {
         throw new IllegalArgumentException("maxDelay must not be negative, got " + delay);
       }
       long us = delay.isZero() ? 0 : RunOptions.micros(delay);
-      check(o -> NativeApi.ti_batcher_options_set_max_delay_us(o, us));
+      check(o -> NativeApi.Batching.ti_batcher_options_set_max_delay_us(o, us));
       this.maxDelay = delay;
       this.maxDelayMicros = us;
       return this;
@@ -157,7 +157,7 @@ public final class Batcher extends NativeHandle {
      * @throws TorchInferException INVALID_ARGUMENT when {@code requests < 1}
      */
     public Options maxQueue(int requests) {
-      check(o -> NativeApi.ti_batcher_options_set_max_queue(o, requests));
+      check(o -> NativeApi.Batching.ti_batcher_options_set_max_queue(o, requests));
       this.maxQueue = requests;
       return this;
     }
@@ -174,7 +174,7 @@ public final class Batcher extends NativeHandle {
      * @throws TorchInferException INVALID_ARGUMENT when {@code n} is out of range
      */
     public Options workers(int n) {
-      check(o -> NativeApi.ti_batcher_options_set_workers(o, n));
+      check(o -> NativeApi.Batching.ti_batcher_options_set_workers(o, n));
       this.workers = n;
       return this;
     }
@@ -190,12 +190,12 @@ public final class Batcher extends NativeHandle {
       try {
         NativeApi.check(set.applyAsLong(o));
       } finally {
-        NativeApi.ti_batcher_options_free(o);
+        NativeApi.Batching.ti_batcher_options_free(o);
       }
     }
 
     private static long create() {
-      long o = NativeApi.ti_batcher_options_create();
+      long o = NativeApi.Batching.ti_batcher_options_create();
       if (o == 0) {
         throw new TorchInferException(TorchInferException.Code.OUT_OF_MEMORY,
             "ti_batcher_options_create failed");
@@ -207,13 +207,13 @@ public final class Batcher extends NativeHandle {
     long newNative() {
       long o = create();
       try {
-        NativeApi.check(NativeApi.ti_batcher_options_set_max_batch(o, maxBatch));
-        NativeApi.check(NativeApi.ti_batcher_options_set_max_delay_us(o, maxDelayMicros));
-        NativeApi.check(NativeApi.ti_batcher_options_set_max_queue(o, maxQueue));
-        NativeApi.check(NativeApi.ti_batcher_options_set_workers(o, workers));
+        NativeApi.check(NativeApi.Batching.ti_batcher_options_set_max_batch(o, maxBatch));
+        NativeApi.check(NativeApi.Batching.ti_batcher_options_set_max_delay_us(o, maxDelayMicros));
+        NativeApi.check(NativeApi.Batching.ti_batcher_options_set_max_queue(o, maxQueue));
+        NativeApi.check(NativeApi.Batching.ti_batcher_options_set_workers(o, workers));
         return o;
       } catch (RuntimeException | Error e) {
-        NativeApi.ti_batcher_options_free(o);
+        NativeApi.Batching.ti_batcher_options_free(o);
         throw e;
       }
     }
@@ -307,7 +307,7 @@ public final class Batcher extends NativeHandle {
       boolean ok = false;
       try {
         Scratch sc = Scratch.get();
-        NativeApi.check(NativeApi.ti_batcher_create(m, cmethod, o, sc.out));
+        NativeApi.check(NativeApi.Batching.ti_batcher_create(m, cmethod, o, sc.out));
         long b = sc.result();
         if (b == 0) {
           throw new TorchInferException(TorchInferException.Code.INTERNAL,
@@ -321,7 +321,7 @@ public final class Batcher extends NativeHandle {
         }
       }
     } finally {
-      NativeApi.ti_batcher_options_free(o);
+      NativeApi.Batching.ti_batcher_options_free(o);
     }
   }
 
@@ -485,7 +485,7 @@ public final class Batcher extends NativeHandle {
               boolean interrupted;
               interrupter.enter();
               try {
-                err = NativeApi.ti_batcher_run(b, namesPtr, ptrs, n, opts, sc.out);
+                err = NativeApi.Batching.ti_batcher_run(b, namesPtr, ptrs, n, opts, sc.out);
               } finally {
                 interrupted = interrupter.exit();
               }
@@ -553,7 +553,7 @@ public final class Batcher extends NativeHandle {
     long b = acquire();
     try {
       Scratch sc = Scratch.get();
-      NativeApi.ti_batcher_stats(b, sc.out, sc.array);
+      NativeApi.Batching.ti_batcher_stats(b, sc.out, sc.array);
       return new Stats(sc.result(), sc.slot(0));
     } finally {
       release();

@@ -305,7 +305,7 @@ public final class Inputs extends NativeHandle {
       b.get(utf8);
     } catch (CharacterCodingException e) {
       throw new TorchInferException(TorchInferException.Code.INVALID_ARGUMENT,
-          "the string at \"" + path + "\" has no UTF-8 form (an unpaired surrogate)");
+          "input '" + path + "': the string has no UTF-8 form (an unpaired surrogate)");
     }
     return setString(path, utf8);
   }

@@ -52,7 +52,17 @@ import java.util.function.Function;
  * </table>
  * A TorchScript call stops at its next operator; an AOTInductor .pt2 call only before it starts
  * (see {@link RunOptions}). A stopped call returns nothing, leaks nothing and leaves the model
- * usable.
+ * usable. *
+ * <p><b>Arguments of any type.</b> {@code predict} and {@code runMethod} take tensors (an int,
+ * float or bool argument takes a one-element tensor). {@link #run(String, Map)} takes Java values
+ * for arguments of any TorchScript type (lists, tuples, dicts, Optional, str, int, float, bool,
+ * nested), and {@link #run(Inputs)} arguments set by path in an {@link Inputs}; results may then
+ * hold string and None leaves ({@link Outputs#kind(int)}). {@link #schema(String)} shows what a
+ * method takes. Both come in the same four forms as {@code predict}.
+ *
+ * <p><b>Dependents.</b> {@link Inputs} and {@link Batcher} objects made from a model keep it in
+ * use: closing the model while they are open marks it closed (its methods throw) but frees the
+ * native model only when the last of them is closed.
  */
 public final class Model extends NativeHandle {
   private final List<String> inputNames;

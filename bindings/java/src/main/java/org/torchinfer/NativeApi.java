@@ -161,19 +161,32 @@ final class NativeApi {
   static native long ti_inputs_set_empty(long in, byte[] path);
   static native long ti_model_run_inputs(long m, long in, long opts, long out);
 
-  // Dynamic batching
-  static native long ti_batcher_options_create();
-  static native void ti_batcher_options_free(long o);
-  static native long ti_batcher_options_set_max_batch(long o, long rows);
-  static native long ti_batcher_options_set_max_delay_us(long o, long us);
-  static native long ti_batcher_options_set_max_queue(long o, long requests);
-  static native long ti_batcher_options_set_workers(long o, int n);
-  static native long ti_batcher_create(long m, byte[] method, long o, long out);
-  static native void ti_batcher_free(long b);
-  /** {@code names} 0 passes the inputs positionally. */
-  static native long ti_batcher_run(long b, long names, long inputs, long n, long opts, long out);
-  /** {@code requests} and {@code batches} are addresses of int64 slots (or 0). */
-  static native void ti_batcher_stats(long b, long requests, long batches);
+  /**
+   * The dynamic batcher's functions, registered when the binding first uses them (a
+   * {@link Batcher} or its options) rather than with the rest: a library built without the
+   * batcher then still serves everything else, and says which symbol is missing only to code
+   * that asks for a batcher.
+   */
+  static final class Batching {
+    private Batching() {}
+
+    static {
+      Native.register(Batching.class, LIBRARY);
+    }
+
+    static native long ti_batcher_options_create();
+    static native void ti_batcher_options_free(long o);
+    static native long ti_batcher_options_set_max_batch(long o, long rows);
+    static native long ti_batcher_options_set_max_delay_us(long o, long us);
+    static native long ti_batcher_options_set_max_queue(long o, long requests);
+    static native long ti_batcher_options_set_workers(long o, int n);
+    static native long ti_batcher_create(long m, byte[] method, long o, long out);
+    static native void ti_batcher_free(long b);
+    /** {@code names} 0 passes the inputs positionally. */
+    static native long ti_batcher_run(long b, long names, long inputs, long n, long opts, long out);
+    /** {@code requests} and {@code batches} are addresses of int64 slots (or 0). */
+    static native void ti_batcher_stats(long b, long requests, long batches);
+  }
 
   // Run options
   static native long ti_run_options_create();

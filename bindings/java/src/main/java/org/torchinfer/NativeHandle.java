@@ -50,7 +50,7 @@ abstract class NativeHandle implements AutoCloseable {
         case OUTPUTS -> NativeApi.HOT.ti_outputs_free(ptr);
         case RUN_OPTIONS -> NativeApi.ti_run_options_free(ptr);
         case INPUTS -> NativeApi.ti_inputs_free(ptr);
-        case BATCHER -> NativeApi.ti_batcher_free(ptr);
+        case BATCHER -> NativeApi.Batching.ti_batcher_free(ptr);
         default -> throw new AssertionError(this);
       }
     }

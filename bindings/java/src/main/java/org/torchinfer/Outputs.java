@@ -264,7 +264,7 @@ public final class Outputs extends NativeHandle {
     int kind = NativeApi.ti_outputs_kind(p, i);
     if (kind != Kind.TENSOR.ordinal()) {
       throw new TorchInferException(TorchInferException.Code.INVALID_ARGUMENT,
-          "leaf " + i + " (\"" + NativeApi.string(NativeApi.ti_outputs_name(p, i)) + "\") is "
+          "output '" + NativeApi.string(NativeApi.ti_outputs_name(p, i)) + "' (leaf " + i + ") is "
               + (kind == Kind.STRING.ordinal() ? "a string" : "a None") + ", not a tensor");
     }
   }

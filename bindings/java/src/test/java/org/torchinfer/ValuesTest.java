@@ -371,10 +371,19 @@ class ValuesTest extends Fixtures {
 
   // ------------------------------------------------------------------ bad inputs
 
-  private static void expectPath(Code code, String path, Executable call) {
+  /**
+   * Expects {@code code} with a message naming the input {@code 'path'} (the deepest part that
+   * exists) and, when not null, the {@code 'segment'} below it that does not fit.
+   */
+  private static TorchInferException expectPath(Code code, String path, String segment, Executable call) {
     TorchInferException e = assertThrows(TorchInferException.class, call);
     assertEquals(code, e.code(), e.getMessage());
-    assertTrue(e.detail().contains(path), "message does not name \"" + path + "\": " + e.detail());
+    assertTrue(e.detail().contains("'" + path + "'"), "message does not name '" + path + "': " + e.detail());
+    if (segment != null) {
+      assertTrue(e.detail().contains("'" + segment + "'"),
+          "message does not name the segment '" + segment + "': " + e.detail());
+    }
+    return e;
   }
 
   @Test
@@ -382,25 +391,24 @@ class ValuesTest extends Fixtures {
     try (Model values = Model.load(model("values.pt"));
          Tensor t = Tensor.of(new float[] {1, 2}, 2);
          Inputs in = new Inputs(values)) {
-      TorchInferException unknown = assertThrows(TorchInferException.class, () -> in.setTensor("nope", t));
-      assertEquals(Code.INVALID_ARGUMENT, unknown.code());
-      assertTrue(unknown.detail().contains("nope") && unknown.detail().contains("pairs"),
-          "names the argument and lists the valid ones: " + unknown.detail());
-      expectPath(Code.INVALID_ARGUMENT, "pairs.0.2", () -> in.setTensor("pairs.0.2", t));   // tuple arity
-      expectPath(Code.INVALID_ARGUMENT, "pairs.x", () -> in.setTensor("pairs.x.0", t));     // not decimal
-      expectPath(Code.INVALID_ARGUMENT, "by_id.abc", () -> in.setTensor("by_id.abc", t));   // not an int key
-      expectPath(Code.INVALID_ARGUMENT, "by_id.True", () -> in.set("by_id", Map.of(true, t)));
-      expectPath(Code.INVALID_ARGUMENT, "maybe.0", () -> in.setTensor("maybe.0", t));       // below a tensor
-      expectPath(Code.INVALID_ARGUMENT, "text.0", () -> in.setString("text.0", "x"));       // below a str
-      expectPath(Code.INVALID_ARGUMENT, "maybe", () -> in.setString("maybe", "x"));         // str for Tensor
-      expectPath(Code.INVALID_ARGUMENT, "by_id", () -> in.setTensor("by_id", t));           // tensor for Dict
-      expectPath(Code.INVALID_ARGUMENT, "text", () -> in.setNone("text"));                  // not Optional
-      expectPath(Code.INVALID_ARGUMENT, "text", () -> in.setEmpty("text"));                 // not a container
-      expectPath(Code.INVALID_ARGUMENT, "k", () -> in.setString("k", "3"));
-      expectPath(Code.INVALID_ARGUMENT, "text", () -> in.setString("text", new byte[] {'a', (byte) 0xff}));
-      expectPath(Code.INVALID_ARGUMENT, "text", () -> in.setString("text", "\ud800"));      // no UTF-8 form
+      TorchInferException unknown = expectPath(Code.INVALID_ARGUMENT, "nope", null, () -> in.setTensor("nope", t));
+      assertTrue(unknown.detail().contains("pairs: List[Tuple[Tensor, Tensor]]"),
+          "lists the valid arguments: " + unknown.detail());
+      expectPath(Code.INVALID_ARGUMENT, "pairs.0", "2", () -> in.setTensor("pairs.0.2", t));   // tuple arity
+      expectPath(Code.INVALID_ARGUMENT, "pairs", "x", () -> in.setTensor("pairs.x.0", t));     // not decimal
+      expectPath(Code.INVALID_ARGUMENT, "by_id", "abc", () -> in.setTensor("by_id.abc", t));   // not an int key
+      expectPath(Code.INVALID_ARGUMENT, "by_id", "True", () -> in.set("by_id", Map.of(true, t)));
+      expectPath(Code.INVALID_ARGUMENT, "maybe", "0", () -> in.setTensor("maybe.0", t));       // below a tensor
+      expectPath(Code.INVALID_ARGUMENT, "text", "0", () -> in.setString("text.0", "x"));       // below a str
+      expectPath(Code.INVALID_ARGUMENT, "maybe", null, () -> in.setString("maybe", "x"));      // str for Tensor
+      expectPath(Code.INVALID_ARGUMENT, "by_id", null, () -> in.setTensor("by_id", t));        // tensor for Dict
+      expectPath(Code.INVALID_ARGUMENT, "text", null, () -> in.setNone("text"));               // not Optional
+      expectPath(Code.INVALID_ARGUMENT, "text", null, () -> in.setEmpty("text"));              // not a container
+      expectPath(Code.INVALID_ARGUMENT, "k", null, () -> in.setString("k", "3"));
+      expectPath(Code.INVALID_ARGUMENT, "text", null, () -> in.setString("text", new byte[] {'a', (byte) 0xff}));
       // checked by the binding before the library sees them
-      expectPath(Code.INVALID_ARGUMENT, "path", () -> in.setTensor("pa\0irs", t));
+      expectPath(Code.INVALID_ARGUMENT, "text", null, () -> in.setString("text", "\ud800"));
+      assertEquals(Code.INVALID_ARGUMENT, assertThrows(TorchInferException.class, () -> in.setTensor("pa\0irs", t)).code());
       assertThrows(IllegalArgumentException.class, () -> in.set("k", new java.util.Date()));
       assertThrows(IllegalArgumentException.class, () -> in.set("by_id", Map.of(1.5, t)));
       assertThrows(NullPointerException.class, () -> in.setTensor("maybe", null));
@@ -424,28 +432,31 @@ class ValuesTest extends Fixtures {
       try (Inputs gap = new Inputs(values)) {
         gap.set("pairs.0", List.of(t, t)).set("pairs.2", List.of(t, t)).setEmpty("by_id")
             .setString("text", "").setEmpty("words");
-        expectPath(Code.INVALID_ARGUMENT, "pairs", () -> values.run(gap).close());
+        TorchInferException e = expectPath(Code.INVALID_ARGUMENT, "pairs", null, () -> values.run(gap).close());
+        assertTrue(e.detail().contains("2 but not 1"), e.detail());
       }
       try (Inputs missingElement = new Inputs(values)) {
         missingElement.setTensor("pairs.0.0", t).setEmpty("by_id").setString("text", "")
             .setEmpty("words");
-        expectPath(Code.INVALID_ARGUMENT, "pairs.0", () -> values.run(missingElement).close());
+        TorchInferException e = expectPath(Code.INVALID_ARGUMENT, "pairs.0", null,
+            () -> values.run(missingElement).close());
+        assertTrue(e.detail().contains("no element 1"), e.detail());
       }
       try (Inputs required = new Inputs(values)) {
         required.setEmpty("pairs").setEmpty("by_id").setEmpty("words");
-        expectPath(Code.INVALID_ARGUMENT, "text", () -> values.run(required).close());
+        expectPath(Code.INVALID_ARGUMENT, "text", null, () -> values.run(required).close());
+        expectPath(Code.INVALID_ARGUMENT, "text", null, () -> values.run(Duration.ofMinutes(1), required).close());
       }
-      expectPath(Code.INVALID_ARGUMENT, "text",
+      expectPath(Code.INVALID_ARGUMENT, "text", null,
           () -> values.run("forward", Map.of("pairs", List.of(), "by_id", Map.of(), "words", List.of())).close());
-      TorchInferException notFound = assertThrows(TorchInferException.class, () -> new Inputs(values, "nope"));
-      assertEquals(Code.NOT_FOUND, notFound.code());
-      assertEquals(Code.NOT_FOUND, assertThrows(TorchInferException.class,
-          () -> values.run("nope", Map.of())).code());
+      expectPath(Code.NOT_FOUND, "nope", null, () -> new Inputs(values, "nope"));
+      expectPath(Code.NOT_FOUND, "nope", null, () -> values.run("nope", Map.of()));
       // inputs of another model
       try (Model other = Model.load(model("values.pt"));
            Inputs foreign = new Inputs(other, "echo").setString("s", "x")) {
-        assertEquals(Code.INVALID_ARGUMENT,
-            assertThrows(TorchInferException.class, () -> values.run(foreign).close()).code());
+        TorchInferException e = assertThrows(TorchInferException.class, () -> values.run(foreign).close());
+        assertEquals(Code.INVALID_ARGUMENT, e.code());
+        assertTrue(e.detail().contains("another model"), e.detail());
       }
     }
   }
