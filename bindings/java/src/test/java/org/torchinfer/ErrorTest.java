@@ -130,6 +130,11 @@ class ErrorTest extends Fixtures {
         assertEquals("not a tensor", out.string(0));
       }
     }
+    // a result the C API cannot name: a dict with float keys
+    try (Model values = Model.load(model("values.pt"));
+         Tensor x = Tensor.of(new float[] {1}, 1)) {
+      expect(Code.UNSUPPORTED, () -> values.runMethod("float_keys", x));
+    }
     expect(Code.UNSUPPORTED, () -> new LoadOptions().device("mps"));
     // native code refused at load: a .pt2 package, before anything from it is mapped
     expect(Code.UNSUPPORTED, () -> Model.load(model("fake.pt2"), new LoadOptions().allowNativeCode(false)));
