@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Tests examples/go's Open Inference Protocol server with clients nobody here wrote: NVIDIA's
+# tritonclient (HTTP and gRPC) and the KServe SDK's v2 REST client, from the venv that
+# setup-venv.sh makes (made here if missing). Builds the server, serves a directory of links to
+# the fixtures (demo.pt with its warm-up request, a ResNet-18, and values.pt / dict_input.pt /
+# detection.pt when they are built; detection with torchvision's operators via -ops) on free
+# loopback ports, runs test_oip.py, then stops the server with SIGTERM and checks that it
+# exited cleanly with 0 live handles.
+#
+# Env: BUILD_DIR (default <repo>/build) holds libtorchinfer.so and torchinfer.pc;
+#      TORCHINFER_TEST_MODELS (default $BUILD_DIR/models) the fixtures. Needs /usr/bin/python3
+#      with torch and torchvision (Debian's python3-torch, python3-torchvision) for the ResNet-18
+#      reference.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+example="$(cd "$here/.." && pwd)"
+repo="$(cd "$example/../.." && pwd)"
+BUILD_DIR="$(cd "${BUILD_DIR:-$repo/build}" && pwd)"
+export TORCHINFER_TEST_MODELS="${TORCHINFER_TEST_MODELS:-$BUILD_DIR/models}"
+export PKG_CONFIG_PATH="$BUILD_DIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export CGO_ENABLED=1
+export CGO_LDFLAGS="${CGO_LDFLAGS:+$CGO_LDFLAGS }-Wl,-rpath,$BUILD_DIR"
+
+step() { echo "==> oip-test: $*"; }
+
+"$here/setup-venv.sh"
+python="$("$here/setup-venv.sh" --python)"
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step "building the server"
+(cd "$example" && go build -o "$work/torchinfer-serve" .)
+
+step "model directory"
+models="$work/models"
+mkdir -p "$models"
+ln -s "$TORCHINFER_TEST_MODELS/demo.pt" "$models/demo.pt"
+/usr/bin/python3 - "$TORCHINFER_TEST_MODELS/reference.json" "$models/demo.warmup.json" <<'EOF'
+import json, sys
+case = next(c for c in json.load(open(sys.argv[1]))["cases"] if c["name"] == "demo")
+i = case["inputs"][0]
+json.dump({"inputs": [{"name": i["name"], "datatype": "FP32", "shape": i["shape"], "data": i["data"]}]},
+          open(sys.argv[2], "w"))
+EOF
+if [[ -e "$TORCHINFER_TEST_MODELS/resnet18.pt" ]]; then
+  ln -s "$TORCHINFER_TEST_MODELS/resnet18.pt" "$models/resnet18.pt"
+fi
+ops=()
+for m in values dict_input detection; do
+  if [[ -e "$TORCHINFER_TEST_MODELS/$m.pt" ]]; then
+    ln -s "$TORCHINFER_TEST_MODELS/$m.pt" "$models/$m.pt"
+  fi
+done
+if [[ -e "$models/detection.pt" ]]; then
+  ops=(-ops "$(cat "$TORCHINFER_TEST_MODELS/torchvision_ops.txt")")
+fi
+/usr/bin/python3 "$here/reference.py" "$models" "$work"
+ls "$models"
+
+step "starting the server on free ports"
+"$work/torchinfer-serve" -models "$models" -addr 127.0.0.1:0 -grpc-addr 127.0.0.1:0 "${ops[@]}" \
+  >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 600); do
+  grep -q ' ready: ' "$work/server.log" && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; echo "oip-test: the server exited" >&2; exit 1; }
+  sleep 0.2
+done
+line="$(grep ' ready: ' "$work/server.log")" || { cat "$work/server.log"; echo "oip-test: not ready in 120 s" >&2; exit 1; }
+echo "$line"
+rest="$(sed -n 's|.*REST on http://\([^,]*\),.*|\1|p' <<<"$line")"
+grpc="$(sed -n 's|.*gRPC on \([^;]*\);.*|\1|p' <<<"$line")"
+
+status=0
+for client in triton kserve; do
+  step "$client clients"
+  OIP_CLIENT=$client OIP_REST="$rest" OIP_GRPC="$grpc" OIP_WORK="$work" \
+    "$python" -m unittest -v "$here/test_oip.py" 2>&1 | tee "$work/$client.out" || status=1
+done
+
+step "stopping the server (SIGTERM)"
+kill -TERM "$server_pid"
+wait "$server_pid" || { echo "oip-test: the server exited with status $?" >&2; status=1; }
+server_pid=""
+tail -n 3 "$work/server.log"
+grep -q 'stopped; 0 live handles' "$work/server.log" || { echo "oip-test: live handles left at shutdown" >&2; status=1; }
+
+ran=0 failed=0 skipped=0
+for client in triton kserve; do
+  r="$(sed -n 's/^Ran \([0-9]*\) test.*/\1/p' "$work/$client.out")"
+  f=0
+  for n in $(sed -n 's/^FAILED (\(.*\))$/\1/p' "$work/$client.out" | grep -o '[0-9]*' || true); do f=$((f + n)); done
+  s="$(grep -c '\.\.\. skipped' "$work/$client.out" || true)"
+  ran=$((ran + ${r:-0})) failed=$((failed + f)) skipped=$((skipped + s))
+done
+((ran > 0)) || status=1
+echo "oip-test: $((ran - failed - skipped)) passed, $failed failed, $skipped skipped"
+exit "$status"
