@@ -4,6 +4,7 @@
 
 #include "torchinfer.h"
 
+#include "core/batching/batcher.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "core/output_tree.h"
@@ -86,6 +87,15 @@ struct ti_load_options : ti::capi::LiveHandle {
 
 struct ti_run_options : ti::capi::LiveHandle {
   ti::core::RunControl control;
+};
+
+struct ti_batcher_options : ti::capi::LiveHandle {
+  ti::core::batching::BatcherOptions options;
+};
+
+struct ti_batcher : ti::capi::LiveHandle {
+  explicit ti_batcher(std::unique_ptr<ti::core::batching::Batcher> b) : batcher(std::move(b)) {}
+  std::unique_ptr<ti::core::batching::Batcher> batcher;
 };
 
 struct ti_inputs : ti::capi::LiveHandle {

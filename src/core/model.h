@@ -37,6 +37,7 @@ struct ArgSpec {
   bool has_default;
   c10::IValue default_value;
   c10::TypePtr declared;  // the schema's type (a .pt2 input: Tensor); structured inputs build from it
+  bool static_batch = false;  // a .pt2 input whose dimension 0 was fixed at export (cannot batch)
 };
 
 struct MethodSpec {

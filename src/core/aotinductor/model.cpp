@@ -234,8 +234,9 @@ Entry load_entry(const archive::ByteSource& source, const archive::Sniffed& snif
   }
   spec.args.clear();
   for (size_t i = 0; i < e.inputs.size(); ++i) {
+    const auto& dims = e.inputs[i].spec.dims;
     spec.args.push_back({names[i], describe(e.inputs[i]), ArgKind::Tensor, false, c10::IValue(),
-                         c10::TensorType::get()});
+                         c10::TensorType::get(), !dims.empty() && dims[0].fixed.has_value()});
   }
   spec.required = spec.args.size();
   // A signature for ti_model_method_schema: "forward(Tensor(float32, [s0, 8]) x) -> (sum, relu)".
@@ -294,7 +295,7 @@ std::unique_ptr<Model> load(const archive::ByteSource& source, const archive::Sn
     // AOTInductor's default model name is "model": that one is forward (and keeps its name as
     // an alias); a package with a single model of another name runs it as forward too.
     const bool is_forward = model == "model" || sniffed.aoti_models.size() == 1;
-    MethodSpec spec{is_forward ? "forward" : model, entries.size(), {}, 0};
+    MethodSpec spec{is_forward ? "forward" : model, entries.size(), {}, 0, {}};
     if (is_forward && model != "forward") aliases.emplace_back(model, "forward");
     entries.push_back(load_entry(source, sniffed, file, model, device, spec));
     specs.push_back(std::move(spec));

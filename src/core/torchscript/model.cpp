@@ -89,7 +89,7 @@ std::vector<bool> written_arguments(const torch::jit::Method& method) {
 }
 
 MethodSpec describe_method(const torch::jit::Method& method, size_t index) {
-  MethodSpec spec{method.name(), index, {}, 0};
+  MethodSpec spec{method.name(), index, {}, 0, {}};
   const auto& arguments = method.function().getSchema().arguments();
   bool seen_default = false;
   for (size_t i = 1; i < arguments.size(); ++i) {  // 0 is self

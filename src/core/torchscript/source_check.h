@@ -1,7 +1,14 @@
 // A check of the TorchScript source files in an archive (code/**.py), run before LibTorch
-// compiles them. LibTorch 1.13's importer crashes on a class-level assignment without a type
-// annotation (other than its own __parameters__ / __buffers__ / hook lists), and its recursive
-// parser and compiler overflow the stack on deeply nested source. Knows nothing about LibTorch.
+// compiles them. Knows nothing about LibTorch, but models two things about it:
+//  - its lexer, parser and compiler recurse: once per nesting level of an expression (brackets,
+//    unary and binary operators, conditional expressions, attribute, call and subscript chains),
+//    once per nested block and per `elif` of a chain, and once per line the lexer skips in a
+//    row (blank lines, comments, backslash continuations). Deep enough source overflows the
+//    stack (SIGSEGV) at load, and a chain of operators on the first call.
+//  - its importer reads a class by its base (`Module`, `NamedTuple`, `Enum`, `Interface`,
+//    `ModuleInterface` or none) and a class body by the forms its exporter writes; LibTorch 1.13
+//    crashes on some other forms (a module body under `NamedTuple`, `__parameters__` annotated,
+//    a class-level assignment without annotation), in a process that already loaded a model.
 #pragma once
 
 #include <string>
@@ -9,20 +16,36 @@
 
 namespace ti::core::torchscript {
 
-// The deepest bracket nesting, the deepest indentation (in columns) and the most operators in
-// one statement accepted in source. LibTorch's parser and compiler recurse once per level and
-// per operator of a chain like `x + x + ... + x`, and so do graph passes on the first call: a
-// 1,000-term chain overflowed a 1 MiB (JVM thread) stack on its first call, 500 did not.
-// Serialized TorchScript has a few operators per statement.
+// Recursion of the parser and compiler for one statement, in levels: 1 per unary or binary
+// operator character, keyword operator (`not`, `and`, `or`, `in`, `is`, `if`, `else`, `for`),
+// attribute access and call or subscript, 2 per bracket of the deepest nesting and 2 per
+// enclosing block (each `elif` of a chain opens one). A level costs at most ~1.6 KiB of stack
+// (measured on LibTorch 1.13: 650 nested unary minus, or terms of `x + x + ...`, overflowed a
+// 1 MiB thread at load or on the first call; `not`, ternaries and attribute chains cost less
+// per level, blocks and nested calls more per construct, which the weights cover). 512 levels
+// keep a first call on a 1 MiB (JVM) thread safe. Serialized code stays far below: the deepest
+// statement of torchvision's detection models is about 40.
+constexpr int kMaxSourceDepth = 512;
+// Brackets nested in one statement (also bounded by kMaxSourceDepth), and indentation in columns.
 constexpr int kMaxSourceBrackets = 256;
 constexpr int kMaxSourceIndent = 512;
-constexpr int kMaxSourceOperators = 512;
+// Lines LibTorch's lexer skips in a row before the next token: blank and comment-only lines
+// and backslash continuations, with a comment counting twice. Each is a recursion of its lexer
+// (~0.3 KiB: 31,000 blank lines overflowed an 8 MiB stack at load). Serialized code has none.
+constexpr int kMaxSourceSkippedLines = 10000;
 
-// What the deepest statement needs: the loader runs LibTorch on a thread with a large stack
-// when a file goes past what any caller's thread (a JVM thread has 1 MiB) can take.
+// Past these the loader compiles on its large-stack thread rather than on the caller's (which
+// may be a 1 MiB JVM thread).
+constexpr int kLargeStackDepth = 64;
+constexpr int kLargeStackSkippedLines = 256;
+
+// What the deepest statement needs.
 struct SourceShape {
-  int max_brackets = 0;
-  int max_operators = 0;  // binary-operator characters in one statement (an upper bound)
+  int max_depth = 0;          // levels (see kMaxSourceDepth)
+  int max_skipped_lines = 0;  // see kMaxSourceSkippedLines
+  bool needs_large_stack() const {
+    return max_depth > kLargeStackDepth || max_skipped_lines > kLargeStackSkippedLines;
+  }
 };
 
 // Empty when `code` passes; otherwise what is wrong, with its line number. `shape`, when given,

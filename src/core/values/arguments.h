@@ -19,20 +19,22 @@ namespace ti::core::values {
 
 // A value handed in by the caller, before it is fitted to a declared type.
 struct Value {
-  enum class Kind { Tensor, Int, Float, Bool, String, None, Empty } kind;
+  enum class Kind { Tensor, Int, Float, Bool, String, None, Empty };
+  explicit Value(Kind k) : kind(k) {}
+  Kind kind;
   at::Tensor tensor;
   int64_t i = 0;
   double f = 0;
   bool b = false;
   std::string s;
 
-  static Value of_tensor(at::Tensor t) { return {Kind::Tensor, std::move(t)}; }
-  static Value of_int(int64_t v) { Value x{Kind::Int}; x.i = v; return x; }
-  static Value of_float(double v) { Value x{Kind::Float}; x.f = v; return x; }
-  static Value of_bool(bool v) { Value x{Kind::Bool}; x.b = v; return x; }
-  static Value of_string(std::string v) { Value x{Kind::String}; x.s = std::move(v); return x; }
-  static Value none() { return {Kind::None}; }
-  static Value empty() { return {Kind::Empty}; }
+  static Value of_tensor(at::Tensor t) { Value x(Kind::Tensor); x.tensor = std::move(t); return x; }
+  static Value of_int(int64_t v) { Value x(Kind::Int); x.i = v; return x; }
+  static Value of_float(double v) { Value x(Kind::Float); x.f = v; return x; }
+  static Value of_bool(bool v) { Value x(Kind::Bool); x.b = v; return x; }
+  static Value of_string(std::string v) { Value x(Kind::String); x.s = std::move(v); return x; }
+  static Value none() { return Value(Kind::None); }
+  static Value empty() { return Value(Kind::Empty); }
 };
 
 class Arguments {
