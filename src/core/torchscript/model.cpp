@@ -395,8 +395,8 @@ bool check_archive(const archive::ByteSource& source, const archive::Sniffed& sn
   }
   SourceShape shape;
   check_records(source, sniffed, shape);
-  // Ordinary serialized code nests a few brackets and has an operator or two per statement.
-  const bool large_stack = shape.max_brackets > 32 || shape.max_operators > 64;
+  // Ordinary serialized code is a few levels deep (see SourceShape).
+  const bool large_stack = shape.needs_large_stack();
   if (!have_version) return large_stack;  // missing or compressed: LibTorch's own check applies
   uint64_t version = 0;
   size_t i = 0;
