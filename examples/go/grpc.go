@@ -65,6 +65,7 @@ func (g *grpcService) ModelMetadata(_ context.Context, r *inference.ModelMetadat
 func (g *grpcService) ModelInfer(ctx context.Context, r *inference.ModelInferRequest) (*inference.ModelInferResponse, error) {
 	req, err := decodeGRPCInfer(r)
 	if err != nil {
+		g.s.rejected("grpc", r.GetModelName(), err)
 		return nil, grpcError(err)
 	}
 	res, err := g.s.infer(ctx, "grpc", req)

@@ -52,6 +52,16 @@ func (s *server) infer(ctx context.Context, protocol string, req *inferRequest) 
 	return res, err
 }
 
+// rejected counts a request refused before it reached infer (it could not
+// be decoded) in the metrics, under its model's name when that is served.
+func (s *server) rejected(protocol, model string, err error) {
+	label := ""
+	if _, ok := s.repo.models[model]; ok {
+		label = model
+	}
+	s.metrics.observe(label, protocol, outcome(err), 0)
+}
+
 // runModel calls the model with the request's inputs and copies out its outputs.
 func runModel(ctx context.Context, sm *servedModel, req *inferRequest) (*inferResult, error) {
 	if len(req.inputs) == 0 {

@@ -120,6 +120,7 @@ func (s *server) restInfer(w http.ResponseWriter, r *http.Request) {
 	}
 	req, binary, err := decodeRESTInfer(body, headerLen)
 	if err != nil {
+		s.rejected("rest", r.PathValue("name"), err)
 		writeError(w, err)
 		return
 	}
