@@ -110,6 +110,7 @@ fn thirty_two_threads_get_their_own_rows() {
                 .unwrap()
         });
         let stats = batcher.stats();
+        eprintln!("workers {workers}: {stats:?}, largest call {max_rows} rows");
         assert_eq!(stats.requests, (THREADS * ROUNDS) as u64);
         assert!(
             max_rows > 2,
