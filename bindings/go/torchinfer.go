@@ -131,7 +131,8 @@
 //
 // Named types over these kinds work too. A value that does not fit is an
 // error matching ErrInvalidArgument naming its path and declared type, for
-// example `torchinfer: TI_ERR_INVALID_ARGUMENT: pairs.0.1: ...`. For many
+// example "input 'pairs.0' (Tuple[Tensor, Tensor]): '2' is not a tuple
+// index (0 to 2 - 1)" for a tuple of three given as pairs[0]. For many
 // calls with the same arguments, set them once in Inputs (NewInputs,
 // Inputs.Set or the typed setters) and run them with Model.RunInputs.
 //
