@@ -276,6 +276,8 @@ def write_hostile(out_dir):
                 zipfile.ZipFile(os.path.join(out_dir, name), "w", zipfile.ZIP_STORED) as zout:
             for item in zin.infolist():
                 zout.writestr(item.filename, chain(n)(item.filename, zin.read(item.filename)))
+    import hostile_source  # issue 19: deep expressions and misread class declarations
+    hostile_source.write(out_dir)
 
 
 def leaf_list(value, prefix=""):
