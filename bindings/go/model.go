@@ -294,7 +294,8 @@ func (m *Model) Schema(method string) string {
 // does (no defensive copy is made; see the package documentation). Errors
 // match ErrInvalidArgument (wrong count or kind of input, a nil input),
 // ErrRuntime (raised by the model; it stays usable), ErrOutOfMemory,
-// ErrUnsupported (a result that is not tensors/numbers), ErrDevice, ErrClosed
+// ErrUnsupported (a result leaf that is not a tensor, number, str or None,
+// e.g. an object), ErrDevice, ErrClosed
 // (the model or an input is closed).
 func (m *Model) Predict(inputs ...*Tensor) (*Outputs, error) {
 	return m.run(context.Background(), "Predict", nil, inputs)

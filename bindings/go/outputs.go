@@ -57,13 +57,14 @@ import (
 // joined with "." ("1.0", "boxes.2"); a bare tensor is one leaf named "0".
 // Names use the path grammar of structured inputs: a "." or a backslash
 // inside a dict key is escaped as by EscapeKey (the key "p.q" in result 1 is
-// the leaf `1.p\.q`). int, float and bool results are 0-dim Int64, Float64 and Bool
-// tensors; a str is a leaf of kind KindString (read it with Text) and a None
-// one of kind KindNone; an empty list, tuple or dict gives no leaf. Get,
-// Find, CopyLeaf and LeafValues fail on a leaf that is not a tensor with an
-// error matching ErrInvalidArgument that names its kind.
-// The library never modifies Outputs after creation; Close them when done (the tensors taken from them
-// with Get or Find stay valid and are closed separately).
+// the leaf `1.p\.q`). int, float and bool results are 0-dim Int64, Float64
+// and Bool tensors; a str is a leaf of kind KindString (read it with Text)
+// and a None one of kind KindNone; an empty list, tuple or dict gives no
+// leaf. Get, Find, CopyLeaf and LeafValues fail on a leaf that is not a
+// tensor with an error matching ErrInvalidArgument that names its kind.
+// The library never modifies Outputs after creation; Close them when done
+// (the tensors taken from them with Get or Find stay valid and are closed
+// separately).
 type Outputs struct {
 	ptr     *C.ti_outputs_t
 	ref     ref
