@@ -289,9 +289,9 @@ func (m *Model) Schema(method string) string {
 
 // Predict runs forward with positional inputs in the order of Inputs();
 // trailing arguments with defaults may be left out. An argument declared
-// int, float or bool takes a one-element tensor (see Scalar). The library
-// does not modify the inputs, but a model that modifies an argument in place
-// does (no defensive copy is made; see the package documentation). Errors
+// int, float or bool takes a one-element tensor (see Scalar). The inputs are
+// never modified: a method that writes to an argument in place gets a
+// private copy of it. Errors
 // match ErrInvalidArgument (wrong count or kind of input, a nil input),
 // ErrRuntime (raised by the model; it stays usable), ErrOutOfMemory,
 // ErrUnsupported (a result leaf that is not a tensor, number, str or None,

@@ -1,6 +1,7 @@
 package torchinfer_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"reflect"
@@ -350,5 +351,41 @@ func TestModelFormat(t *testing.T) {
 	}
 	if !errors.Is(err, torchinfer.ErrInvalidArgument) || !strings.Contains(err.Error(), "input 'y'") {
 		t.Errorf("Predict with mismatched batch sizes: %v, want ErrInvalidArgument mentioning input 'y'", err)
+	}
+}
+
+// inplace.pt writes to its argument (x.add_(1); return x * 2): the library
+// gives it a private copy, through every call form, so the caller's tensor
+// never changes and every call gives the same result.
+func TestInPlaceLeavesInputs(t *testing.T) {
+	checkLive(t)
+	m := mustLoad(t, "inplace.pt")
+	x := tensor(t, []float32{1, 2}, 2)
+	in, err := torchinfer.NewInputs(m, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if err := in.SetTensor("x", x); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		for _, call := range []func() (*torchinfer.Outputs, error){
+			func() (*torchinfer.Outputs, error) { return m.Predict(x) },
+			func() (*torchinfer.Outputs, error) {
+				return m.RunValues(context.Background(), "", map[string]any{"x": x})
+			},
+			func() (*torchinfer.Outputs, error) { return m.RunInputs(context.Background(), in) },
+		} {
+			out, err := call()
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := torchinfer.LeafValues[float32](out, 0)
+			out.Close()
+			if xv, _ := x.Float32s(); err != nil || !reflect.DeepEqual(y, []float32{4, 6}) || !reflect.DeepEqual(xv, []float32{1, 2}) {
+				t.Fatalf("call %d: y = %v (%v), x = %v; want [4 6], x unchanged", i, y, err, xv)
+			}
+		}
 	}
 }

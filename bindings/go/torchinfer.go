@@ -62,12 +62,12 @@
 // A *Model may be used by any number of goroutines at once (Predict,
 // PredictNamed, RunMethod, RunMethodNamed, their Context forms, RunValues,
 // RunInputs and the accessors), and so may a *Batcher and an *Inputs (whose
-// setters wait for its runs). The library never modifies a *Tensor or *Outputs after
-// creation, so they may be read by many goroutines, and a tensor may be an
-// input of concurrent predictions. Exception: inputs reach the model without
-// a defensive copy, so a model that modifies an argument in place (x.add_(1)
-// in TorchScript) changes the input tensor's data; do not share inputs across
-// concurrent calls to such a model. Options are applied at load time only.
+// setters wait for its runs). The library never modifies a *Tensor or
+// *Outputs after creation, so they may be read by many goroutines, and a
+// tensor may be an input of concurrent predictions: a TorchScript method
+// that writes to an argument in place (x.add_(1)) gets a private copy of it,
+// so the caller's tensor is never changed. Options are applied at load time
+// only.
 //
 // # Serving: deadlines and cancellation
 //
