@@ -19,6 +19,7 @@ export PKG_CONFIG_PATH="$BUILD_DIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export CGO_ENABLED=1
 export CGO_LDFLAGS="${CGO_LDFLAGS:+$CGO_LDFLAGS }-Wl,-rpath,$BUILD_DIR"
 concurrency="${BENCH_CONCURRENCY:-1 4}"
+torch_python="${OIP_TORCH_PYTHON:-/usr/bin/python3}"
 demo_n="${DEMO_REQUESTS:-2000}" resnet_n="${RESNET_REQUESTS:-200}"
 
 "$here/oip-test/setup-venv.sh"
@@ -38,7 +39,7 @@ models="$work/models"
 mkdir -p "$models"
 ln -s "$TORCHINFER_TEST_MODELS/demo.pt" "$models/demo.pt"
 [[ -e "$TORCHINFER_TEST_MODELS/resnet18.pt" ]] && ln -s "$TORCHINFER_TEST_MODELS/resnet18.pt" "$models/resnet18.pt"
-/usr/bin/python3 "$here/oip-test/reference.py" "$models" "$work" >/dev/null  # exports a ResNet-18 if missing
+"$torch_python" "$here/oip-test/reference.py" "$models" "$work" >/dev/null  # exports a ResNet-18 if missing
 (cd "$here" && go build -o "$work/torchinfer-serve" .)
 "$work/torchinfer-serve" -models "$models" -addr 127.0.0.1:0 -grpc-addr 127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!

@@ -267,10 +267,12 @@ func TestREST(t *testing.T) {
 		// TorchScript declares no sizes, so every dimension is -1.
 		{"/v2/models/demo", `{"name":"demo","versions":["1"],"platform":"pytorch_libtorch",` +
 			`"inputs":[{"name":"features","datatype":"FP32","shape":[-1,-1]}],` +
-			`"outputs":[{"name":"logits","datatype":"FP32","shape":[-1,-1]},{"name":"probs","datatype":"FP32","shape":[-1,-1]}]}`},
+			`"outputs":[{"name":"logits","datatype":"FP32","shape":[-1,-1]},{"name":"probs","datatype":"FP32","shape":[-1,-1]}],` +
+			`"parameters":{"schema":"forward(Tensor features) -> Dict(str, Tensor)"}}`},
 		{"/v2/models/demo/versions/1", `{"name":"demo","versions":["1"],"platform":"pytorch_libtorch",` +
 			`"inputs":[{"name":"features","datatype":"FP32","shape":[-1,-1]}],` +
-			`"outputs":[{"name":"logits","datatype":"FP32","shape":[-1,-1]},{"name":"probs","datatype":"FP32","shape":[-1,-1]}]}`},
+			`"outputs":[{"name":"logits","datatype":"FP32","shape":[-1,-1]},{"name":"probs","datatype":"FP32","shape":[-1,-1]}],` +
+			`"parameters":{"schema":"forward(Tensor features) -> Dict(str, Tensor)"}}`},
 		{"/v2", `{"extensions":["binary_tensor_data","parameters"],"name":"torchinfer","version":"` + torchinfer.Version() + `"}`},
 	} {
 		status, h, b := do(t, "GET", s.rest+c.path, nil)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"compress/gzip"
 	"compress/zlib"
 	"encoding/json"
@@ -294,7 +295,7 @@ func writeRESTResult(w http.ResponseWriter, res *inferResult, bin binaryOutputs)
 		writeJSON(w, http.StatusOK, resp)
 		return
 	}
-	header, err := json.Marshal(resp)
+	header, err := marshalJSON(resp)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -321,7 +322,7 @@ func jsonData(t *wireTensor) json.RawMessage {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			q, _ := json.Marshal(string(s)) // invalid UTF-8 becomes U+FFFD: use binary_data for bytes
+			q, _ := marshalJSON(string(s)) // invalid UTF-8 becomes U+FFFD: use binary_data for bytes
 			buf = append(buf, q...)
 		}
 	} else {
@@ -336,8 +337,19 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, ae.status, map[string]string{"error": ae.msg})
 }
 
+// marshalJSON is json.Marshal without escaping <, > and & (nothing here is HTML).
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := marshalJSON(v)
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"encoding the response failed"}`)
 	}
@@ -365,6 +377,9 @@ type modelMetadata struct {
 	Platform string       `json:"platform"`
 	Inputs   []tensorMeta `json:"inputs"`
 	Outputs  []tensorMeta `json:"outputs"`
+	// REST only (gRPC's message has no such field): forward's TorchScript
+	// signature, which tells the paths of structured arguments.
+	Parameters map[string]string `json:"parameters,omitempty"`
 }
 
 // modelMetadata is GET /v2/models/{name} and ModelMetadata: 404 for an
@@ -375,7 +390,7 @@ func (s *server) modelMetadata(name, version string) (*modelMetadata, error) {
 		return nil, err
 	}
 	md := &modelMetadata{Name: sm.name, Versions: []string{modelVersion}, Platform: sm.platform,
-		Inputs: sm.inputs, Outputs: sm.outputs}
+		Inputs: sm.inputs, Outputs: sm.outputs, Parameters: map[string]string{"schema": sm.model.Schema("")}}
 	if md.Inputs == nil {
 		md.Inputs = []tensorMeta{}
 	}

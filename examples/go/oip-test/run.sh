@@ -8,9 +8,10 @@
 # exited cleanly with 0 live handles.
 #
 # Env: BUILD_DIR (default <repo>/build) holds libtorchinfer.so and torchinfer.pc;
-#      TORCHINFER_TEST_MODELS (default $BUILD_DIR/models) the fixtures. Needs /usr/bin/python3
-#      with torch and torchvision (Debian's python3-torch, python3-torchvision) for the ResNet-18
-#      reference.
+#      TORCHINFER_TEST_MODELS (default $BUILD_DIR/models) the fixtures; OIP_TORCH_PYTHON
+#      (default /usr/bin/python3, Debian's python3-torch and python3-torchvision) the PyTorch that
+#      computes the ResNet-18 reference: on the LibTorch 2.x leg, that leg's interpreter, so that
+#      it can read a resnet18.pt exported by it.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +22,7 @@ export TORCHINFER_TEST_MODELS="${TORCHINFER_TEST_MODELS:-$BUILD_DIR/models}"
 export PKG_CONFIG_PATH="$BUILD_DIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export CGO_ENABLED=1
 export CGO_LDFLAGS="${CGO_LDFLAGS:+$CGO_LDFLAGS }-Wl,-rpath,$BUILD_DIR"
+torch_python="${OIP_TORCH_PYTHON:-/usr/bin/python3}"
 
 step() { echo "==> oip-test: $*"; }
 
@@ -64,7 +66,7 @@ done
 if [[ -e "$models/detection.pt" ]]; then
   ops=(-ops "$(cat "$TORCHINFER_TEST_MODELS/torchvision_ops.txt")")
 fi
-/usr/bin/python3 "$here/reference.py" "$models" "$work"
+"$torch_python" "$here/reference.py" "$models" "$work"
 ls "$models"
 
 step "starting the server on free ports"
