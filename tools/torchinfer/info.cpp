@@ -4,19 +4,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "blas.h"
 #include "cli.h"
 
 namespace cli {
 namespace {
 
 const char kHelp[] =
-    "Usage: torchinfer info MODEL [--device D] [--json]\n"
+    "Usage: torchinfer info MODEL [OPTIONS]\n"
     "\n"
-    "Prints the model's format (TorchScript or AOTInductor .pt2), its device, its methods and\n"
-    "forward's inputs with their names and declared types.\n"
+    "Prints the model's format (TorchScript or AOTInductor .pt2), its device, its methods,\n"
+    "forward's inputs with their names and declared types, every method's schema, the\n"
+    "library's versions and the BLAS LibTorch's matrix products go through.\n"
     "\n"
-    "  --device D   load onto D: cpu, cuda, cuda:N (default: cpu for TorchScript, the\n"
-    "               compiled device for a .pt2)\n"
     "  --json       print a JSON object instead of text\n"
     "  -h, --help   this help\n";
 
@@ -29,17 +29,19 @@ std::string display_format(const std::string &format) {
 }  // namespace
 
 int cmd_info(int argc, char **argv) {
-  std::string model_path, device;
+  std::string model_path;
+  ModelOptions model_options;
   bool json = false;
   Args args("info", argc, argv);
   while (args.next()) {
     if (args.flag("--help") || args.flag("-h")) {
       std::fputs(kHelp, stdout);
+      std::fputs("\nLoading the model:\n", stdout);
+      std::fputs(kModelOptionsHelp, stdout);
       return 0;
     } else if (args.flag("--json")) {
       json = true;
-    } else if (args.is("--device")) {
-      device = args.value();
+    } else if (model_options.parse(args)) {
     } else if (args.positional() && model_path.empty()) {
       model_path = args.arg();
     } else {
@@ -48,7 +50,7 @@ int cmd_info(int argc, char **argv) {
   }
   if (model_path.empty()) usage_error("info", "missing MODEL");
 
-  ModelPtr model = load_model(model_path, device);
+  ModelPtr model = load_model(model_path, model_options);
   const ti_model_t *m = model.get();
   nlohmann::ordered_json j;
   j["model"] = model_path;
@@ -61,8 +63,15 @@ int cmd_info(int argc, char **argv) {
     const char *type = ti_model_input_type(m, i);
     j["inputs"].push_back({{"name", ti_model_input_name(m, i)}, {"type", type ? type : ""}});
   }
+  j["schemas"] = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < ti_model_method_count(m); ++i) {
+    const char *name = ti_model_method_name(m, i), *schema = ti_model_method_schema(m, name);
+    j["schemas"][name] = schema ? schema : "";
+  }
   j["torchinfer_version"] = ti_version();
   j["torch_version"] = ti_torch_version();
+  const blas::Info b = blas::detect();
+  j["blas"] = {{"name", b.name}, {"path", b.path}, {"slow", b.slow}};
 
   if (json) {
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
@@ -82,7 +91,13 @@ int cmd_info(int argc, char **argv) {
     const char *type = ti_model_input_type(m, i);
     std::printf("  %-*s  %s\n", static_cast<int>(width), ti_model_input_name(m, i), type ? type : "?");
   }
+  std::printf("schemas:\n");
+  for (size_t i = 0; i < ti_model_method_count(m); ++i) {
+    const char *name = ti_model_method_name(m, i), *schema = ti_model_method_schema(m, name);
+    std::printf("  %s\n", schema ? schema : (std::string(name) + " (no schema)").c_str());
+  }
   std::printf("library: libtorchinfer %s, LibTorch %s\n", ti_version(), ti_torch_version());
+  std::printf("blas:    %s\n", b.text().c_str());
   return 0;
 }
 

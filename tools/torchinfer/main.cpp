@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "blas.h"
 #include "cli.h"
 
 namespace {
@@ -16,13 +17,17 @@ const char kUsage[] =
     "packages) with libtorchinfer.\n"
     "\n"
     "Commands:\n"
-    "  info MODEL                 format, device, methods and forward's inputs\n"
-    "  run MODEL INPUT...         run a method on .npy inputs, write one .npy per output\n"
-    "  bench MODEL --input F...   latency percentiles and throughput\n"
+    "  info MODEL                 format, device, methods, inputs and schemas, BLAS\n"
+    "  run MODEL INPUT...         run a method on .npy files and typed values set by path\n"
+    "                             (images.0=a.npy text=str:hi k=int:3 mask=none), write\n"
+    "                             one .npy per tensor and one .txt per str output\n"
+    "  bench MODEL --input F...   latency percentiles and throughput, direct or through\n"
+    "                             the dynamic batcher (--batch N, --compare)\n"
     "\n"
     "Run 'torchinfer COMMAND --help' for a command's options.\n"
     "  -h, --help       this help\n"
-    "  --version        the tool's, the library's and LibTorch's versions\n"
+    "  --version        the tool's, the library's and LibTorch's versions, and the BLAS\n"
+    "                   LibTorch uses\n"
     "\n"
     "Errors are printed on stderr as 'CODE: message', CODE being the library's error code\n"
     "name (TI_ERR_NOT_FOUND, TI_ERR_MODEL_FORMAT, ...). Exit status: 0 success, 1 error,\n"
@@ -47,6 +52,7 @@ int main(int argc, char **argv) {
     if (command == "--version") {
       std::printf("torchinfer %s (libtorchinfer %s, LibTorch %s)\n", TI_VERSION_STRING, ti_version(),
                   ti_torch_version());
+      std::printf("blas: %s\n", blas::detect().text().c_str());
       return 0;
     }
     std::fprintf(stderr, "torchinfer: unknown command '%s'\nTry 'torchinfer --help'.\n", command.c_str());

@@ -1,10 +1,12 @@
-// torchinfer run: one call on .npy inputs; each output leaf written as DIR/<leaf>.npy.
+// torchinfer run: one call on .npy files and typed values set by path; each output leaf
+// written as DIR/<leaf>.npy (a tensor) or DIR/<leaf>.txt (a str).
 #include <algorithm>
 #include <cerrno>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <sys/stat.h>
@@ -16,22 +18,36 @@ namespace cli {
 namespace {
 
 const char kHelp[] =
-    "Usage: torchinfer run MODEL [--method M] [--device D] [-o DIR] INPUT...\n"
+    "Usage: torchinfer run MODEL [OPTIONS] INPUT...\n"
     "\n"
-    "Runs a method once and writes each output leaf to DIR/<leaf>.npy (leaf names as the\n"
-    "library flattens results: \"0\" for a bare tensor, \"1.0\" in tuples, dict keys), then\n"
-    "prints one line per leaf: name, dtype, shape, the first values and the file written.\n"
+    "Runs a method once and writes each output leaf next to the others in DIR: a tensor as\n"
+    "<leaf>.npy, a str as <leaf>.txt (its UTF-8 bytes, nothing added); a None is only listed.\n"
+    "Leaf names are the library's (\"0\" for a bare tensor, \"1.0\" in tuples and lists, dict\n"
+    "keys, with '.' in a key escaped as '\\.'); in file names characters other than\n"
+    "[A-Za-z0-9._-] become '_'. Then prints one line per leaf: name, dtype, shape, the first\n"
+    "values (or the text, or None) and the file written.\n"
     "\n"
-    "INPUT is FILE.npy (positional, in the method's argument order) or NAME=FILE.npy (by\n"
-    "argument name; give all inputs one way). A NAME has no '/': ./a=b.npy is a file.\n"
+    "INPUT is FILE.npy (positional, in the method's argument order) or PATH=VALUE. PATH is an\n"
+    "argument's name or position, then list/tuple indices and dict keys joined by '.'\n"
+    "(images.0, batch.input_ids, pairs.1.0, by_id.-1; in a key '\\.' is a dot and '\\\\' a\n"
+    "backslash); it contains no '/' (./a=b.npy is a file). VALUE is one of:\n"
+    "  FILE.npy         a tensor\n"
+    "  str:TEXT         a str             strfile:FILE   a str: FILE's bytes\n"
+    "  int:N            an int            float:X        a float\n"
+    "  bool:true|false  a bool            none           None (an Optional argument)\n"
+    "  empty            an empty list or dict\n"
+    "Give all inputs one way. Arguments not given take their defaults. Tensors given by\n"
+    "position or by argument name alone go through ti_model_run; anything else through\n"
+    "ti_inputs_t (ti_model_run_inputs), checked against the method's schema.\n"
     ".npy dtypes: <f4 <f8 <f2 |i1 |u1 <i2 <i4 <i8 |b1, C order, format 1.0/2.0/3.0.\n"
     "A bfloat16 output is written as float32 (exactly; NumPy has no bfloat16).\n"
     "\n"
     "  --method M   the method to run (default: forward)\n"
-    "  --device D   load onto D: cpu, cuda, cuda:N (default: cpu for TorchScript)\n"
     "  -o, --output-dir DIR\n"
-    "               where to write the .npy files (default: the current directory;\n"
+    "               where to write the output files (default: the current directory;\n"
     "               made if missing; existing files are replaced)\n"
+    "  --json       print a JSON object instead of the summary: every leaf with its kind\n"
+    "               (tensor: dtype, shape, data; string: value; none) and its file\n"
     "  -h, --help   this help\n";
 
 uint16_t load_u16(const uint8_t *p) { uint16_t v; std::memcpy(&v, p, 2); return v; }
@@ -102,33 +118,81 @@ std::string file_stem(const std::string &leaf, std::set<std::string> *taken) {
   return stem;
 }
 
-void write_npy(const std::string &path, npy::Dtype d, const std::vector<int64_t> &shape,
-               const std::vector<uint8_t> &data) {
-  const std::vector<uint8_t> head = npy::header(d, shape);
+// Writes `head` then `body` to `path` (replaced if it exists).
+void write_file(const std::string &path, const void *head, size_t head_len, const void *body, size_t body_len) {
   FILE *f = std::fopen(path.c_str(), "wb");
   if (f == nullptr)
     throw Error(ti_code_name(TI_ERR_INVALID_ARGUMENT), "cannot write " + path + ": " + std::strerror(errno));
-  const bool ok = std::fwrite(head.data(), 1, head.size(), f) == head.size() &&
-                  (data.empty() || std::fwrite(data.data(), 1, data.size(), f) == data.size());
+  const bool ok = (head_len == 0 || std::fwrite(head, 1, head_len, f) == head_len) &&
+                  (body_len == 0 || std::fwrite(body, 1, body_len, f) == body_len);
   const int err = errno;
   if (std::fclose(f) != 0 || !ok)
     throw Error(ti_code_name(TI_ERR_INVALID_ARGUMENT), "cannot write " + path + ": " + std::strerror(ok ? errno : err));
 }
 
+void write_npy(const std::string &path, npy::Dtype d, const std::vector<int64_t> &shape,
+               const std::vector<uint8_t> &data) {
+  const std::vector<uint8_t> head = npy::header(d, shape);
+  write_file(path, head.data(), head.size(), data.data(), data.size());
+}
+
+// A str for the summary: JSON-quoted (escapes for control characters and NUL), cut at about
+// `max` bytes on a character boundary.
+std::string quoted(const std::string &text, size_t max) {
+  size_t cut = text.size();
+  if (cut > max) {
+    cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+  }
+  std::string q = nlohmann::json(text.substr(0, cut)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (cut < text.size()) q += "... (" + std::to_string(text.size()) + " bytes)";
+  return q;
+}
+
+// The data (already in the .npy dtype) as a flat JSON array.
+nlohmann::json json_values(npy::Dtype d, const std::vector<uint8_t> &data) {
+  const size_t size = npy::itemsize(d), n = data.size() / size;
+  nlohmann::json a = nlohmann::json::array();
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t *p = data.data() + i * size;
+    switch (d) {
+      case npy::Dtype::f4: { float v; std::memcpy(&v, p, 4); a.push_back(static_cast<double>(v)); break; }
+      case npy::Dtype::f8: { double v; std::memcpy(&v, p, 8); a.push_back(v); break; }
+      case npy::Dtype::f2: a.push_back(static_cast<double>(half_to_float(load_u16(p)))); break;
+      case npy::Dtype::i1: a.push_back(static_cast<int8_t>(*p)); break;
+      case npy::Dtype::u1: a.push_back(*p); break;
+      case npy::Dtype::i2: { int16_t v; std::memcpy(&v, p, 2); a.push_back(v); break; }
+      case npy::Dtype::i4: { int32_t v; std::memcpy(&v, p, 4); a.push_back(v); break; }
+      case npy::Dtype::i8: { int64_t v; std::memcpy(&v, p, 8); a.push_back(v); break; }
+      case npy::Dtype::b1: a.push_back(*p != 0); break;
+    }
+  }
+  return a;
+}
+
+void write_text(const std::string &path, const std::string &text) {
+  write_file(path, nullptr, 0, text.data(), text.size());
+}
+
 }  // namespace
 
 int cmd_run(int argc, char **argv) {
-  std::string model_path, device, method = "forward", out_dir = ".";
+  std::string model_path, method = "forward", out_dir = ".";
+  ModelOptions model_options;
+  bool json = false;
   std::vector<std::string> specs;
   Args args("run", argc, argv);
   while (args.next()) {
     if (args.flag("--help") || args.flag("-h")) {
       std::fputs(kHelp, stdout);
+      std::fputs("\nLoading the model:\n", stdout);
+      std::fputs(kModelOptionsHelp, stdout);
       return 0;
     } else if (args.is("--method")) {
       method = args.value();
-    } else if (args.is("--device")) {
-      device = args.value();
+    } else if (args.flag("--json")) {
+      json = true;
+    } else if (model_options.parse(args)) {
     } else if (args.is("-o") || args.is("--output-dir")) {
       out_dir = args.value();
     } else if (args.positional()) {
@@ -143,20 +207,13 @@ int cmd_run(int argc, char **argv) {
   if (model_path.empty()) usage_error("run", "missing MODEL");
   if (out_dir.empty()) usage_error("run", "-o needs a directory");
 
-  ModelPtr model = load_model(model_path, device);
   const Inputs inputs = read_inputs("run", specs);
-  std::vector<TensorPtr> tensors;
-  std::vector<const ti_tensor_t *> ptrs;
-  std::vector<const char *> names;
-  for (const Input &in : inputs.items) {
-    tensors.push_back(make_tensor(in));
-    ptrs.push_back(tensors.back().get());
-    names.push_back(in.name.c_str());
-  }
+  ModelPtr model = load_model(model_path, model_options);
+  const Call call(model.get(), method, inputs);
   ti_outputs_t *raw = nullptr;
-  check(ti_model_run(model.get(), method.c_str(), inputs.named() ? names.data() : nullptr, ptrs.data(), ptrs.size(),
-                     nullptr, &raw));  // the message names the method
+  check(call.run(nullptr, &raw));  // the message names the method
   OutputsPtr outputs(raw);
+  const ti_outputs_t *o = outputs.get();
 
   struct stat st;
   if (::stat(out_dir.c_str(), &st) != 0) {
@@ -165,41 +222,77 @@ int cmd_run(int argc, char **argv) {
   } else if (!S_ISDIR(st.st_mode)) {
     throw Error(ti_code_name(TI_ERR_INVALID_ARGUMENT), "-o " + out_dir + ": not a directory");
   }
+  const std::string prefix = out_dir == "." ? "" : out_dir + (out_dir.back() == '/' ? "" : "/");
 
   struct Row { std::string name, dtype, shape, values, path; };
   std::vector<Row> rows;
+  nlohmann::ordered_json leaves = nlohmann::ordered_json::array();
   std::set<std::string> taken;
-  const size_t count = ti_outputs_count(outputs.get());
+  const size_t count = ti_outputs_count(o);
   for (size_t i = 0; i < count; ++i) {
-    ti_tensor_t *t_raw = nullptr;
-    check(ti_outputs_get(outputs.get(), i, &t_raw));
-    TensorPtr t(t_raw);
-    const ti_dtype_t dtype = ti_tensor_dtype(t.get());
-    const size_t ndim = ti_tensor_ndim(t.get());
-    const int64_t *shape = ti_tensor_shape(t.get());
-    std::vector<int64_t> shape_v(shape, shape + ndim);
-    std::vector<uint8_t> data(ti_tensor_nbytes(t.get()));
-    check(ti_tensor_copy_to(t.get(), data.data(), data.size()), ti_outputs_name(outputs.get(), i));
-    const npy::Dtype nd = to_npy(dtype);
-    if (dtype == TI_DTYPE_BFLOAT16) {
-      std::vector<uint8_t> wide(data.size() * 2);
-      for (size_t k = 0; k < data.size() / 2; ++k) {
-        const float f = bf16_to_float(load_u16(data.data() + 2 * k));
-        std::memcpy(wide.data() + 4 * k, &f, 4);
-      }
-      data.swap(wide);
-    }
     Row r;
-    r.name = ti_outputs_name(outputs.get(), i);
-    r.dtype = ti_dtype_name(dtype);
-    if (dtype == TI_DTYPE_BFLOAT16) r.dtype += " (saved as float32)";
-    r.shape = shape_text(shape, ndim);
-    r.values = values_text(nd, data, 6);
-    r.path = (out_dir == "." ? "" : out_dir + (out_dir.back() == '/' ? "" : "/")) + file_stem(r.name, &taken) + ".npy";
-    write_npy(r.path, nd, shape_v, data);
+    r.name = ti_outputs_name(o, i);
+    nlohmann::ordered_json leaf;
+    leaf["name"] = r.name;
+    const ti_kind_t kind = ti_outputs_kind(o, i);
+    if (kind == TI_KIND_STRING) {
+      const char *data = nullptr;
+      size_t len = 0;
+      check(ti_outputs_string(o, i, &data, &len), r.name);
+      const std::string text(data, len);
+      r.dtype = "str";
+      r.shape = "-";
+      r.values = quoted(text, 60);
+      r.path = prefix + file_stem(r.name, &taken) + ".txt";
+      write_text(r.path, text);
+      leaf["kind"] = "string";
+      leaf["value"] = text;
+      leaf["file"] = r.path;
+    } else if (kind == TI_KIND_NONE) {
+      r.dtype = "None";
+      r.shape = "-";
+      r.values = "None";
+      leaf["kind"] = "none";
+    } else {
+      const ti_dtype_t dtype = ti_outputs_dtype(o, i);
+      const size_t ndim = ti_outputs_ndim(o, i);
+      const int64_t *shape = ti_outputs_shape(o, i);
+      std::vector<int64_t> shape_v(shape, shape + ndim);
+      std::vector<uint8_t> data(ti_outputs_nbytes(o, i));
+      check(ti_outputs_copy_to(o, i, data.data(), data.size()), r.name);
+      const npy::Dtype nd = to_npy(dtype);
+      if (dtype == TI_DTYPE_BFLOAT16) {
+        std::vector<uint8_t> wide(data.size() * 2);
+        for (size_t k = 0; k < data.size() / 2; ++k) {
+          const float f = bf16_to_float(load_u16(data.data() + 2 * k));
+          std::memcpy(wide.data() + 4 * k, &f, 4);
+        }
+        data.swap(wide);
+      }
+      r.dtype = ti_dtype_name(dtype);
+      if (dtype == TI_DTYPE_BFLOAT16) r.dtype += " (saved as float32)";
+      r.shape = shape_text(shape, ndim);
+      r.values = values_text(nd, data, 6);
+      r.path = prefix + file_stem(r.name, &taken) + ".npy";
+      write_npy(r.path, nd, shape_v, data);
+      leaf["kind"] = "tensor";
+      leaf["dtype"] = ti_dtype_name(dtype);
+      leaf["shape"] = shape_v;
+      leaf["data"] = json_values(nd, data);
+      leaf["file"] = r.path;
+    }
+    leaves.push_back(std::move(leaf));
     rows.push_back(std::move(r));
   }
 
+  if (json) {
+    nlohmann::ordered_json j;
+    j["model"] = model_path;
+    j["method"] = method;
+    j["outputs"] = std::move(leaves);
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
   size_t w_name = 4, w_dtype = 5, w_shape = 5;
   for (const Row &r : rows) {
     w_name = std::max(w_name, r.name.size());
@@ -208,9 +301,11 @@ int cmd_run(int argc, char **argv) {
   }
   std::printf("%-*s  %-*s  %-*s  %s\n", static_cast<int>(w_name), "leaf", static_cast<int>(w_dtype), "dtype",
               static_cast<int>(w_shape), "shape", "values -> file");
-  for (const Row &r : rows)
-    std::printf("%-*s  %-*s  %-*s  %s -> %s\n", static_cast<int>(w_name), r.name.c_str(), static_cast<int>(w_dtype),
-                r.dtype.c_str(), static_cast<int>(w_shape), r.shape.c_str(), r.values.c_str(), r.path.c_str());
+  for (const Row &r : rows) {
+    std::printf("%-*s  %-*s  %-*s  %s", static_cast<int>(w_name), r.name.c_str(), static_cast<int>(w_dtype),
+                r.dtype.c_str(), static_cast<int>(w_shape), r.shape.c_str(), r.values.c_str());
+    std::printf(r.path.empty() ? "\n" : " -> %s\n", r.path.c_str());
+  }
   return 0;
 }
 
