@@ -207,6 +207,11 @@ def export_aoti(out_dir, cases_for):
     package_aoti(os.path.join(out_dir, "dynamic.pt2"), {"model": files_two})
     package_aoti(os.path.join(out_dir, "conv.pt2"), {"model": files_conv})
     package_aoti(os.path.join(out_dir, "multi.pt2"), {"model": files_two, "conv": files_conv})
+    # dynamic.pt2 relabelled as compiled for a CPU this one is not (issue 19: refused at load,
+    # never SIGILL): an x86 ISA no CPU has, and another machine.
+    for name, key, value in (("foreign_isa.pt2", "AOTI_CPU_ISA", "AVX512 AVX512_VNNI AMX_TILE AVX1024"),
+                             ("foreign_machine.pt2", "AOTI_MACHINE", "aarch64")):
+        relabel_package(os.path.join(out_dir, "dynamic.pt2"), os.path.join(out_dir, name), key, value)
 
     x5, y5 = torch.randn(5, 8, generator=g), torch.randn(5, 4, generator=g)
     with torch.no_grad():
@@ -215,6 +220,18 @@ def export_aoti(out_dir, cases_for):
         cases_for(conv, "pt2_conv", "conv.pt2", "forward", [("0", image)])
         cases_for(conv, "pt2_multi_conv", "multi.pt2", "conv", [("0", image)])
         cases_for(two, "pt2_multi_forward", "multi.pt2", "forward", [("x", x), ("y", y)])
+
+
+def relabel_package(src, dst, key, value):
+    """A copy of the package `src` whose metadata says `key` = `value`."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.endswith("_metadata.json"):
+                meta = json.loads(data)
+                meta[key] = value
+                data = json.dumps(meta).encode()
+            zout.writestr(item.filename, data)
 
 
 def write_fake_pt2(path):

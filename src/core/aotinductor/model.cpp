@@ -1,5 +1,7 @@
 #include "core/aotinductor/model.h"
 
+#include "core/aotinductor/cpu_isa.h"
+
 #include "core/device.h"
 #include "core/error.h"
 
@@ -262,15 +264,23 @@ std::unique_ptr<Model> load(const archive::ByteSource& source, const archive::Sn
 
   // The device: the one asked for, which must be the kind the package was compiled for, or
   // by default the package's own. Never a silent fallback.
-  std::string compiled_for;
+  std::string compiled_for, machine, isa;
   try {
     auto metadata = torch::inductor::AOTIModelPackageLoader::load_metadata_from_package(file, sniffed.aoti_models.front());
     compiled_for = metadata["AOTI_DEVICE_KEY"];
+    if (metadata.count("AOTI_MACHINE")) machine = metadata["AOTI_MACHINE"];
+    if (metadata.count("AOTI_CPU_ISA")) isa = metadata["AOTI_CPU_ISA"];
   } catch (...) {
     auto info = describe_current_exception(ErrorKind::ModelFormat);
     fail(info.kind, "cannot read the AOTInductor package's metadata: " + info.message);
   }
   if (compiled_for.empty()) compiled_for = "cpu";
+  if (compiled_for == "cpu") {
+    // Code for an instruction set this CPU lacks would die with SIGILL on its first call. A
+    // package without AOTI_CPU_ISA cannot be checked (see the README: export with a portable ISA).
+    const std::string why = check_cpu_isa(machine, isa, this_cpu());
+    if (!why.empty()) fail(ErrorKind::Unsupported, "cannot run this AOTInductor package here: " + why);
+  }
   c10::Device device = c10::kCPU;
   if (config.device_set) {
     device = resolve_device(config.device);
