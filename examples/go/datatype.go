@@ -99,7 +99,7 @@ func (t *wireTensor) checkRaw() error {
 
 // decodeBytes splits BYTES raw contents into n elements.
 func decodeBytes(raw []byte, n int) ([][]byte, error) {
-	strs := make([][]byte, 0, n)
+	strs := make([][]byte, 0, min(n, len(raw)/4)) // each element takes 4 bytes at least
 	for len(raw) > 0 {
 		if len(raw) < 4 {
 			return nil, fmt.Errorf("BYTES data ends inside an element's 4-byte length")

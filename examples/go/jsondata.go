@@ -16,12 +16,15 @@ func decodeJSONData(t *wireTensor, data []byte) error {
 	if err != nil {
 		return badRequest("input %q: %v", t.name, err)
 	}
+	// Room for the elements, but no more than data can hold (an element takes at least two
+	// bytes of JSON, "1,"): a tiny request must not make the server allocate for a huge shape.
+	room := min(n, len(data)/2+1)
 	var put elementWriter
 	if t.datatype == bytesType {
-		t.strs = make([][]byte, 0, n)
+		t.strs = make([][]byte, 0, room)
 	} else {
 		put = jsonElement(t.datatype)
-		t.raw = make([]byte, 0, n*dtypeOf[t.datatype].Size())
+		t.raw = make([]byte, 0, room*dtypeOf[t.datatype].Size())
 	}
 	count := 0
 	err = scanJSONElements(data, func(tok []byte, quoted bool) error {

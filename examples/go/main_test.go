@@ -440,6 +440,10 @@ func TestRESTErrors(t *testing.T) {
 		{"demo/infer", in(`"name": "features", "datatype": "FP32", "shape": [1]`), 400, "neither data nor binary_data_size"},
 		{"demo/infer", `{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1,4], "data": [1,2,3,4]}], "outputs": [{"name": "nope"}]}`, 400, `unknown output "nope"`},
 		{"demo/infer", `{"inputs": []}`, 400, "no inputs"},
+		// A huge shape with little data: refused without allocating for the shape.
+		{"demo/infer", in(`"name": "features", "datatype": "FP64", "shape": [2147483647], "data": [1]`), 400, "takes 2147483647"},
+		{"demo/infer", in(`"name": "s", "datatype": "BYTES", "shape": [2147483647], "data": ["a"]`), 400, "takes 2147483647"},
+		{"demo/infer", in(`"name": "features", "datatype": "FP32", "shape": [65536, 65536], "data": [1]`), 400, "too many elements"},
 		{"demo/infer", `not json`, 400, "request JSON"},
 		{"nope/infer", in(`"name": "features", "datatype": "FP32", "shape": [1,4], "data": [1,2,3,4]`), 404, `unknown model "nope"`},
 		{"demo/versions/2/infer", in(`"name": "features", "datatype": "FP32", "shape": [1,4], "data": [1,2,3,4]`), 404, "no version"},
@@ -456,7 +460,18 @@ func TestRESTErrors(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want 404", path, status, b)
 		}
 	}
-	// Binary extension errors: sizes that do not add up.
+	// An empty "outputs" asks for every output.
+	status, _, b := do(t, "POST", s.rest+"/v2/models/demo/infer", `{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1,4], "data": [1,2,3,4]}], "outputs": []}`)
+	if status != 200 || !strings.Contains(string(b), `"logits"`) || !strings.Contains(string(b), `"probs"`) {
+		t.Errorf(`"outputs": []: %d %s`, status, b)
+	}
+	// Binary extension errors: sizes that do not add up, and a BYTES shape far beyond the data.
+	bytesHeader := `{"inputs": [{"name": "s", "datatype": "BYTES", "shape": [2147483647], "parameters": {"binary_data_size": 5}}]}`
+	status, _, b = do(t, "POST", s.rest+"/v2/models/demo/infer", append([]byte(bytesHeader), 1, 0, 0, 0, 'a'),
+		headerLengthHeader, strconv.Itoa(len(bytesHeader)))
+	if status != 400 || !strings.Contains(string(b), "1 BYTES elements, the shape takes 2147483647") {
+		t.Errorf("BYTES with a huge shape: %d %s", status, b)
+	}
 	header := `{"inputs": [{"name": "features", "datatype": "FP32", "shape": [1,4], "parameters": {"binary_data_size": 16}}]}`
 	for _, c := range []struct {
 		body   []byte

@@ -234,10 +234,7 @@ func decodeRESTInfer(body []byte, headerLen int) (*inferRequest, binaryOutputs, 
 	if len(tail) > 0 {
 		return nil, bin, badRequest("%d bytes after the binary inputs (binary_data_size and %s do not add up to the body)", len(tail), headerLengthHeader)
 	}
-	if rr.Outputs != nil {
-		req.outputs = []string{}
-		bin.output = make(map[string]bool)
-	}
+	bin.output = make(map[string]bool)
 	for _, o := range rr.Outputs {
 		req.outputs = append(req.outputs, o.Name)
 		if _, ok := o.Parameters["binary_data"]; ok {
