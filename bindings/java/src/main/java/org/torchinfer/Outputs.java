@@ -27,9 +27,9 @@ import java.util.Objects;
  * {@link #take(String)}, which return a new tensor that the caller closes; it shares the data
  * without copying and may outlive both the Outputs and the model.
  *
- * <p>Never modified by the library after creation: any number of threads may read it (a leaf
- * passed as an input to a model that modifies its argument in place is the exception, see
- * {@link Tensor}); {@code close()} is idempotent and safe from any thread. After
+ * <p>Never modified by the library after creation: any number of threads may read it (also when
+ * a leaf is passed as the input of a model that modifies its argument in place: that model gets a
+ * private copy, see {@link Tensor}); {@code close()} is idempotent and safe from any thread. After
  * {@code close()} every method but {@code close()}, {@code isClosed()} and {@code toString()}
  * throws {@link IllegalStateException}.
  */

@@ -28,9 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * throws {@link IllegalArgumentException}.
  *
  * <p>The library never modifies a tensor after creation: any number of threads may read it and
- * pass it to concurrent predictions. Exception: inputs reach the model as they are (no defensive
- * copy), so a model that modifies an argument in place ({@code x.add_(1)} in TorchScript)
- * modifies the input tensor's data; do not share inputs across concurrent calls to such a model.
+ * pass it to concurrent predictions. A method that modifies an argument in place
+ * ({@code x.add_(1)} in TorchScript) gets a private copy of it, so the caller's data stays as it
+ * was; other inputs reach the model without a copy.
  * Close it when done ({@code try}-with-resources); {@code close()} is idempotent,
  * safe from any thread, and a forgotten tensor is freed by a {@link java.lang.ref.Cleaner}.
  * After {@code close()} every method but {@code close()}, {@code isClosed()} and
@@ -236,8 +236,8 @@ public final class Tensor extends NativeHandle {
    * the buffer must be in {@link ByteOrder#nativeOrder()}: a new ByteBuffer is big-endian, so
    * call {@code buf.order(ByteOrder.nativeOrder())} before filling it. (Zero-copy cannot convert;
    * {@link #fromBuffer(ByteBuffer, DType, long...)} converts while copying.) The buffer must be
-   * writable: inputs reach the model as they are, and a model that modifies an argument in place
-   * writes to it.
+   * writable ({@code ti_tensor_wrap} takes writable memory), although the library never writes
+   * to it: a method that modifies an argument in place gets a private copy.
    *
    * <p>All arguments are checked before the buffer is registered: a rejected call leaves nothing
    * pinned.

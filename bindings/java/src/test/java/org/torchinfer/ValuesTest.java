@@ -523,6 +523,33 @@ class ValuesTest extends Fixtures {
     assertEquals(live - 1, TorchInfer.liveHandles(), "inputs and model freed");
   }
 
+  /** inplace.pt: forward(x) does x.add_(1) and returns x * 2; the caller's data never changes. */
+  @Test
+  void inputsAreNeverModified() {
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(8).order(java.nio.ByteOrder.nativeOrder());
+    buf.putFloat(0, 1).putFloat(4, 2);
+    try (Model inplace = Model.load(model("inplace.pt"));
+         Tensor x = Tensor.of(new float[] {1, 2}, 1, 2);
+         Tensor wrapped = Tensor.wrap(buf, DType.FLOAT32, 1, 2);
+         Inputs in = new Inputs(inplace).setTensor("x", x);
+         Batcher batcher = new Batcher(inplace)) {
+      for (int i = 0; i < 2; i++) {
+        try (Outputs a = inplace.predict(x);
+             Outputs b = inplace.predict(Duration.ofMinutes(1), wrapped);
+             Outputs c = inplace.run("forward", Map.of("x", x));
+             Outputs d = inplace.run(in);
+             Outputs e = batcher.predict(x)) {
+          for (Outputs out : List.of(a, b, c, d, e)) {
+            assertArrayEquals(new float[] {4, 6}, out.toFloatArray(0));
+          }
+        }
+        assertArrayEquals(new float[] {1, 2}, x.toFloatArray(), "the input was modified");
+        assertArrayEquals(new float[] {1, 2}, wrapped.toFloatArray(), "the wrapped buffer was modified");
+        assertEquals(1f, buf.getFloat(0));
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ schema, ops, native code
 
   @Test
