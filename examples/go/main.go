@@ -158,7 +158,9 @@ func run(ctx context.Context, cfg config, ready func(rest, grpc net.Addr, models
 		if cfg.beforeLoad != nil {
 			cfg.beforeLoad()
 		}
-		loaded <- repo.load(loadCtx, loadOptions{device: cfg.device, batch: cfg.batch, batchDelay: cfg.batchDelay}, runModel)
+		loaded <- repo.load(loadCtx, loadOptions{
+			device: cfg.device, batch: cfg.batch, batchDelay: cfg.batchDelay, onBatcher: s.metrics.addBatcher,
+		}, runModel)
 	}()
 
 	var serveErr error

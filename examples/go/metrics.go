@@ -47,6 +47,20 @@ func newMetrics() *metrics {
 	return m
 }
 
+// addBatcher exports the counters of a model's batcher: requests answered
+// and model calls made for them (requests / calls is the mean batch size).
+func (m *metrics) addBatcher(model string, b *torchinfer.Batcher) {
+	labels := prometheus.Labels{"model": model}
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "torchinfer_batcher_requests_total", Help: "Requests the model's dynamic batcher answered.", ConstLabels: labels,
+		}, func() float64 { r, _ := b.Stats(); return float64(r) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "torchinfer_batcher_calls_total", Help: "Model calls the dynamic batcher made (batched or single).", ConstLabels: labels,
+		}, func() float64 { _, c := b.Stats(); return float64(c) }),
+	)
+}
+
 func (m *metrics) observe(model, protocol, outcome string, d time.Duration) {
 	m.requests.WithLabelValues(model, protocol, outcome).Inc()
 	m.latency.WithLabelValues(model, protocol, outcome).Observe(d.Seconds())

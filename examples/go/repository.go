@@ -118,6 +118,7 @@ type loadOptions struct {
 	batch      int // > 0: a dynamic batcher of that many rows per model
 	batchDelay time.Duration
 	batchQueue int // 0: the library's default
+	onBatcher  func(model string, b *torchinfer.Batcher)
 }
 
 // load loads and warms every model in name order, marking each ready as it
@@ -155,6 +156,9 @@ func (sm *servedModel) load(ctx context.Context, o loadOptions, infer func(conte
 			log.Printf("model %q: serving without batching: %v", sm.name, err)
 		} else {
 			sm.batcher = b
+			if o.onBatcher != nil {
+				o.onBatcher(sm.name, b)
+			}
 		}
 	}
 	sm.inputs = declaredInputs(m, nil)

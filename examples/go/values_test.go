@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -230,6 +231,11 @@ func TestBatching(t *testing.T) {
 	wg.Wait()
 	if maxRows < 2 {
 		t.Errorf("no request was batched with another (largest call: %v rows)", maxRows)
+	}
+	_, _, m := do(t, "GET", s.rest+"/metrics", nil)
+	calls := regexp.MustCompile(`torchinfer_batcher_calls_total\{model="batch_rows"\} (\d+)`).FindSubmatch(m)
+	if !strings.Contains(string(m), `torchinfer_batcher_requests_total{model="batch_rows"} 16`) || calls == nil || string(calls[1]) == "16" {
+		t.Errorf("/metrics: batcher counts for batch_rows: 16 requests in fewer calls, got %q", regexp.MustCompile(`(?m)^torchinfer_batcher.*$`).FindAll(m, -1))
 	}
 	// The model raises on the sentinel: only that request fails.
 	status, _, b := do(t, "POST", s.rest+"/v2/models/batch_rows/infer",

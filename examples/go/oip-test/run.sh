@@ -69,36 +69,59 @@ fi
 "$torch_python" "$here/reference.py" "$models" "$work"
 ls "$models"
 
-step "starting the server on free ports"
-"$work/torchinfer-serve" -models "$models" -addr 127.0.0.1:0 -grpc-addr 127.0.0.1:0 "${ops[@]}" \
-  >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 600); do
-  grep -q ' ready: ' "$work/server.log" && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; echo "oip-test: the server exited" >&2; exit 1; }
-  sleep 0.2
-done
-line="$(grep ' ready: ' "$work/server.log")" || { cat "$work/server.log"; echo "oip-test: not ready in 120 s" >&2; exit 1; }
-echo "$line"
-rest="$(sed -n 's|.*REST on http://\([^,]*\),.*|\1|p' <<<"$line")"
-grpc="$(sed -n 's|.*gRPC on \([^;]*\);.*|\1|p' <<<"$line")"
+# start_server LOG ARGS...: starts the server on free loopback ports; sets server_pid, rest, grpc.
+start_server() {
+  local log="$1"
+  shift
+  "$work/torchinfer-serve" -addr 127.0.0.1:0 -grpc-addr 127.0.0.1:0 "$@" >"$log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 600); do
+    grep -q ' ready: ' "$log" && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$log"; echo "oip-test: the server exited" >&2; exit 1; }
+    sleep 0.2
+  done
+  local line
+  line="$(grep ' ready: ' "$log")" || { cat "$log"; echo "oip-test: not ready in 120 s" >&2; exit 1; }
+  echo "$line"
+  rest="$(sed -n 's|.*REST on http://\([^,]*\),.*|\1|p' <<<"$line")"
+  grpc="$(sed -n 's|.*gRPC on \([^;]*\);.*|\1|p' <<<"$line")"
+}
+
+# stop_server LOG: SIGTERM, then the server must exit 0 with "stopped; 0 live handles".
+stop_server() {
+  step "stopping the server (SIGTERM)"
+  kill -TERM "$server_pid"
+  wait "$server_pid" || { echo "oip-test: the server exited with status $?" >&2; status=1; }
+  server_pid=""
+  tail -n 1 "$1"
+  grep -q 'stopped; 0 live handles' "$1" || { echo "oip-test: live handles left at shutdown" >&2; status=1; }
+}
+
+# run_clients NAME CLIENT [unittest args]: one client suite against the running server.
+run_clients() {
+  local name="$1" client="$2"
+  shift 2
+  step "$name"
+  OIP_CLIENT=$client OIP_REST="$rest" OIP_GRPC="$grpc" OIP_WORK="$work" \
+    "$python" -m unittest -v "$@" "$here/test_oip.py" 2>&1 | tee "$work/$name.out" || status=1
+}
 
 status=0
-for client in triton kserve; do
-  step "$client clients"
-  OIP_CLIENT=$client OIP_REST="$rest" OIP_GRPC="$grpc" OIP_WORK="$work" \
-    "$python" -m unittest -v "$here/test_oip.py" 2>&1 | tee "$work/$client.out" || status=1
-done
+step "starting the server on free ports"
+start_server "$work/server.log" -models "$models" "${ops[@]}"
+run_clients triton triton
+run_clients kserve kserve
+stop_server "$work/server.log"
 
-step "stopping the server (SIGTERM)"
-kill -TERM "$server_pid"
-wait "$server_pid" || { echo "oip-test: the server exited with status $?" >&2; status=1; }
-server_pid=""
-tail -n 3 "$work/server.log"
-grep -q 'stopped; 0 live handles' "$work/server.log" || { echo "oip-test: live handles left at shutdown" >&2; status=1; }
+step "again with the dynamic batcher (-batch 8): 64 concurrent clients"
+mkdir "$work/batched"
+ln -s "$models/demo.pt" "$models/demo.warmup.json" "$models/resnet18.pt" "$models/resnet18.warmup.json" "$work/batched/"
+start_server "$work/batched.log" -models "$work/batched" -batch 8 -batch-delay 2ms
+run_clients batched triton -k Concurrency
+stop_server "$work/batched.log"
 
 ran=0 failed=0 skipped=0
-for client in triton kserve; do
+for client in triton kserve batched; do
   r="$(sed -n 's/^Ran \([0-9]*\) test.*/\1/p' "$work/$client.out")"
   f=0
   for n in $(sed -n 's/^FAILED (\(.*\))$/\1/p' "$work/$client.out" | grep -o '[0-9]*' || true); do f=$((f + n)); done

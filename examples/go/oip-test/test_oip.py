@@ -3,7 +3,7 @@
 run.sh starts the server and runs this file twice, because tritonclient.grpc and kserve both
 register the protocol's protobuf messages and cannot be imported into one process:
   OIP_CLIENT=triton   NVIDIA's tritonclient, HTTP and gRPC
-  OIP_CLIENT=kserve   the KServe SDK's v2 REST client (InferenceRESTClient)
+  OIP_CLIENT=kserve   the KServe SDK's v2 clients (InferenceRESTClient, InferenceGRPCClient)
 Environment: OIP_REST and OIP_GRPC (host:port), OIP_WORK (run.sh's work directory with the
 ResNet-18 reference), TORCHINFER_TEST_MODELS (the fixtures: reference.json, values_reference.json).
 """
@@ -58,9 +58,15 @@ def resnet():
             np.load(os.path.join(WORK, "resnet_output.npy")))
 
 
-def live_handles():
+def metric(name):
+    """The value of a metric line of /metrics (name with its labels), or None."""
     with urllib.request.urlopen(f"http://{REST}/metrics") as r:
-        return int(re.search(r"^torchinfer_live_handles (\d+)", r.read().decode(), re.M).group(1))
+        m = re.search(r"^" + re.escape(name) + r" (\S+)$", r.read().decode(), re.M)
+    return float(m.group(1)) if m else None
+
+
+def live_handles():
+    return int(metric("torchinfer_live_handles"))
 
 
 def served(model):
@@ -246,11 +252,21 @@ if CLIENT == "triton":
                 t.join()
             self.assertEqual(errors, [])
             self.assertEqual(live_handles(), idle)
+            calls = metric('torchinfer_batcher_calls_total{model="demo"}')
+            if calls is not None:  # the server runs with -batch: the demo calls were batched
+                requests = metric('torchinfer_batcher_requests_total{model="demo"}')
+                print(f"\nbatcher: {requests:.0f} demo requests in {calls:.0f} calls", end=" ")
+                self.assertLess(calls, requests)
 
 elif CLIENT == "kserve":
+    import logging
+
+    import grpc
     import httpx
-    from kserve import InferenceRESTClient, InferInput, InferRequest, RESTConfig
+    from kserve import InferenceGRPCClient, InferenceRESTClient, InferInput, InferRequest, RESTConfig
     from kserve.protocol.infer_type import RequestedOutput
+
+    logging.getLogger("kserve").setLevel(logging.CRITICAL)  # it logs each expected error with a traceback
 
     class KServeREST(unittest.TestCase):
         """KServe's SDK, v2 protocol over REST."""
@@ -304,6 +320,48 @@ elif CLIENT == "kserve":
                     self.run_async(lambda c: c.infer(self.base, InferRequest(model, [inp]), model_name=model))
                 self.assertEqual(e.exception.response.status_code, status)
                 self.assertIn(text, e.exception.response.text)
+
+    class KServeGRPC(unittest.TestCase):
+        """KServe's SDK, v2 protocol over gRPC (InferenceGRPCClient)."""
+
+        def run_async(self, make):
+            async def go():
+                client = InferenceGRPCClient(GRPC, timeout=60)
+                try:
+                    return await make(client)
+                finally:
+                    await client.close()
+            return asyncio.run(go())
+
+        def test_health(self):
+            self.assertTrue(self.run_async(lambda c: c.is_server_live()))
+            self.assertTrue(self.run_async(lambda c: c.is_server_ready()))
+            self.assertTrue(self.run_async(lambda c: c.is_model_ready("demo")))
+
+        def test_demo_and_resnet18(self):
+            case = demo_case()
+            x = array(case["inputs"][0])
+            image, want = resnet()
+            for model, name, data, outputs in (
+                    ("demo", "features", x, {o["name"]: array(o) for o in case["outputs"]}),
+                    ("resnet18", "x", image, {"0": want})):
+                inp = InferInput(name, list(data.shape), "FP32")
+                inp.set_data_from_numpy(data)
+                r = self.run_async(lambda c: c.infer(InferRequest(model, [inp])))
+                got = {o.name: o.as_numpy() for o in r.outputs}
+                self.assertEqual(sorted(got), sorted(outputs))
+                for n, w in outputs.items():
+                    assert_close(self, got[n], w, rtol=1e-4, atol=1e-4, what=f"{model} {n}")
+
+        def test_errors(self):
+            for model, shape, code, text in (("demo", [1, 3], grpc.StatusCode.INVALID_ARGUMENT, "shapes cannot be multiplied"),
+                                             ("nope", [1, 4], grpc.StatusCode.NOT_FOUND, 'unknown model "nope"')):
+                inp = InferInput("features", shape, "FP32")
+                inp.set_data_from_numpy(np.ones(shape, dtype=np.float32))
+                with self.assertRaises(grpc.RpcError) as e:
+                    self.run_async(lambda c: c.infer(InferRequest(model, [inp])))
+                self.assertEqual(e.exception.code(), code)
+                self.assertIn(text, e.exception.details())
 
 else:
     raise SystemExit(f"OIP_CLIENT must be triton or kserve, not {CLIENT!r}")
