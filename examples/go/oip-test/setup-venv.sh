@@ -6,14 +6,14 @@
 #   oip-test/setup-venv.sh            make the venv if needed
 #   oip-test/setup-venv.sh --python   print its interpreter (exit 1 if it is not there)
 #
-# TI_CACHE_DIR (default ${XDG_CACHE_HOME:-~/.cache}/torchinfer) holds it, as for .ci/torch2-env. It uses the
-# python3 on PATH (3.9 or newer: the SDKs' floor); PyTorch comes from elsewhere (/usr/bin/python3
-# computes the test's references), so the venv stays small.
+# TI_CACHE_DIR (default ${XDG_CACHE_HOME:-~/.cache}/torchinfer) holds it, as for .ci/torch2-env.
+# It uses the python3 on PATH (tested with 3.11). No PyTorch in it: /usr/bin/python3 computes the
+# tests' references, so the venv stays small (about 300 MB).
 set -euo pipefail
 
 VENV="${TI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/torchinfer}/venv-oip"
 # Pinned so that a run today and a run next month test against the same clients.
-PACKAGES=("tritonclient[http,grpc]==2.73.0" "kserve==0.21.0" "numpy<3")
+PACKAGES=("tritonclient[http,grpc]==2.73.0" "kserve==0.21.0" "numpy==2.4.6")
 
 if [[ "${1:-}" == --python ]]; then
   [[ -e "$VENV/.complete" ]] || exit 1
