@@ -3,8 +3,9 @@
 # (golang.org/x/exp/cmd/apidiff), Rust with cargo-semver-checks, Java with japicmp's Maven
 # plugin (tests/abi/japicmp/pom.xml). A report, not a gate: it exits 0 whatever changed, unless
 # --strict is given (then an incompatible change in any binding that was checked fails it).
-# A tool that is missing is said and skipped (apidiff is installed on first use, about 20 s;
-# cargo-semver-checks is not: `cargo install cargo-semver-checks --locked`, see README.md).
+# A tool that is missing is said and skipped (apidiff is installed on first use, about 20 s);
+# for Rust, without cargo-semver-checks (not installed here: see README.md), the public items
+# of rustdoc's JSON are compared (rustdoc_diff.py).
 #
 #   tests/abi/api-report.sh [--base REF] [--head REF] [--strict] [go] [rust] [java]
 #
@@ -12,7 +13,7 @@
 #               BASE below; move both together when a release is cut)
 #   --head REF  the new side (default: the working tree, uncommitted changes included)
 #   go rust java  the bindings to report on (default: all three)
-# Needs git, and per binding: go (and gcc: cgo), cargo, mvn + a JDK 17. No library build is
+# Needs git, and per binding: go (and gcc: cgo), cargo + python3, mvn + a JDK 17. No library build is
 # needed: each side is type-checked or compiled from its own sources and headers.
 set -euo pipefail
 
@@ -86,19 +87,42 @@ go_report() {
 }
 
 rust_report() {
-  step "Rust: cargo-semver-checks (bindings/rust: torchinfer-sys, torchinfer)"
+  step "Rust: bindings/rust (torchinfer-sys, torchinfer)"
   command -v cargo >/dev/null || { echo "cargo not found: skipped"; return; }
-  if ! cargo semver-checks --version >/dev/null 2>&1; then
-    echo "cargo-semver-checks not installed: skipped (cargo install cargo-semver-checks --locked)"
+  # DOCS_RS: torchinfer-sys's build script then looks for no library (rustdoc needs none).
+  # Both workspaces list examples/rust (publish = false, so not checked), which the archive
+  # brings along.
+  if cargo semver-checks --version >/dev/null 2>&1; then
+    echo "cargo-semver-checks $(cargo semver-checks --version | awk '{print $2}')"
+    if ! DOCS_RS=1 CARGO_TARGET_DIR="$tmp/cargo-target" cargo semver-checks check-release \
+      --manifest-path "$tmp/new/bindings/rust/Cargo.toml" --workspace \
+      --baseline-root "$tmp/old/bindings/rust" --release-type minor 2>&1; then
+      broken+=(rust)
+    fi
     return
   fi
-  # DOCS_RS: torchinfer-sys's build script then looks for no library (rustdoc needs none).
-  # The baseline's workspace lists examples/rust, which the archive brings along.
-  if ! DOCS_RS=1 CARGO_TARGET_DIR="$tmp/cargo-target" cargo semver-checks check-release \
-    --manifest-path "$tmp/new/bindings/rust/Cargo.toml" --workspace --exclude torchinfer-example \
-    --baseline-root "$tmp/old/bindings/rust" --release-type minor 2>&1; then
-    broken+=(rust)
-  fi
+  # Without cargo-semver-checks (its build takes far longer than a report may here): the public
+  # items of each side's rustdoc JSON (RUSTC_BOOTSTRAP: the JSON output is unstable), compared by
+  # rustdoc_diff.py. A removed item or a changed signature is flagged.
+  echo "cargo-semver-checks not installed (cargo install cargo-semver-checks --locked):" \
+    "comparing the public items of rustdoc's JSON instead"
+  local side crate
+  for side in old new; do
+    for crate in torchinfer-sys torchinfer; do
+      (cd "$tmp/$side/bindings/rust" && DOCS_RS=1 RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$tmp/rustdoc-$side" \
+        cargo rustdoc -q -p "$crate" --lib -- -Z unstable-options --output-format json) >"$tmp/rustdoc-$side.log" 2>&1 || {
+        tail -20 "$tmp/rustdoc-$side.log"
+        echo "rustdoc failed on the $side side"
+        broken+=("rust (no rustdoc)")
+        return
+      }
+    done
+  done
+  for crate in torchinfer_sys torchinfer; do
+    echo "-- $crate"
+    python3 "$here/rustdoc_diff.py" "$tmp/rustdoc-old/doc/$crate.json" "$tmp/rustdoc-new/doc/$crate.json" ||
+      broken+=("rust ($crate)")
+  done
 }
 
 java_report() {
