@@ -8,7 +8,7 @@
 #
 # TI_CACHE_DIR (default ${XDG_CACHE_HOME:-~/.cache}/torchinfer) holds it, as for .ci/torch2-env.
 # It uses the python3 on PATH (tested with 3.11). No PyTorch in it: /usr/bin/python3 computes the
-# tests' references, so the venv stays small (about 300 MB).
+# tests' references, so the venv stays smaller (about 500 MB).
 set -euo pipefail
 
 VENV="${TI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/torchinfer}/venv-oip"
