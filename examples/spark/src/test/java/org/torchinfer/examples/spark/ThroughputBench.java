@@ -24,11 +24,12 @@ import org.torchinfer.TorchInfer;
  * Rows per second of the Spark job in local mode against the same rows scored by a plain Java
  * loop over the binding (same model, same batch size, one intra-op thread), with 1 and 2 task
  * threads / loop threads. Also Spark reading the table and writing nothing (the "noop" sink) with
- * no model, to show what Spark costs by itself. Best of N timed rounds after a warm-up round.
+ * no model, to show what Spark costs by itself. The three run in turn, round after round, after a
+ * warm-up round; medians.
  *
  * <pre>
  *   mvn -q test-compile exec:exec -Djob.main=org.torchinfer.examples.spark.ThroughputBench \
- *       -Djob.args="--model ../../build/models/demo.pt --rows 1000000 --batch-size 256 --rounds 3"
+ *       -Djob.args="--model ../../build/models/demo.pt --rows 1000000 --batch-size 256 --rounds 5"
  * </pre>
  */
 public final class ThroughputBench {
@@ -38,7 +39,7 @@ public final class ThroughputBench {
     String model = "../../build/models/demo.pt";
     int rows = 1_000_000;
     int batch = 256;
-    int rounds = 3;
+    int rounds = 5;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--model" -> model = args[i + 1];
@@ -59,67 +60,79 @@ public final class ThroughputBench {
         TorchInfer.torchVersion(), Runtime.getRuntime().availableProcessors(),
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
 
-    double loop1;
-    double loop2;
-    final int b = batch;
-    try (Model m = Model.load(Path.of(model))) {
-      loop1 = best(rounds, () -> loop(m, features, 0, features.length / 4, b));
-      loop2 = best(rounds, () -> loopThreads(m, features, b, 2));
-    }
-
     Path dir = Files.createTempDirectory("torchinfer-spark-bench");
     String table = dir.resolve("table.parquet").toString();
-    double[] spark = new double[2];
-    double[] sparkNoModel = new double[2];
-    for (int threads = 1; threads <= 2; threads++) {
-      SparkSession session = SparkSession.builder().master("local[" + threads + "]").appName("torchinfer-bench")
-          .config("spark.ui.enabled", "false")
-          .config("spark.driver.host", "127.0.0.1")
-          .config("spark.driver.bindAddress", "127.0.0.1")
-          .config("spark.sql.files.openCostInBytes", String.valueOf(128L << 20))
-          .getOrCreate();
-      session.sparkContext().setLogLevel("WARN");
-      if (threads == 1) {
-        writeTable(session, features, table);
+    // [threads - 1][0: loop, 1: Spark scoring, 2: Spark without the model]: median seconds
+    double[][] median = new double[2][];
+    final int b = batch;
+    try (Model m = Model.load(Path.of(model))) {
+      for (int threads = 1; threads <= 2; threads++) {
+        SparkSession session = SparkSession.builder().master("local[" + threads + "]").appName("torchinfer-bench")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.files.openCostInBytes", String.valueOf(128L << 20))
+            .getOrCreate();
+        session.sparkContext().setLogLevel("WARN");
+        if (threads == 1) {
+          writeTable(session, features, table);
+        }
+        Dataset<Row> input = session.read().parquet(table);
+        ScoreOptions options = ScoreOptions.of(Path.of(model).toAbsolutePath().toString(), "features", 4)
+            .withBatchSize(batch);
+        TableScorer scorer = new TableScorer(session, options);
+        int t = threads;
+        median[threads - 1] = paired(rounds, List.of(
+            () -> loopThreads(m, features, b, t),
+            () -> scorer.score(input).write().format("noop").mode("overwrite").save(),
+            () -> input.write().format("noop").mode("overwrite").save()));
+        session.stop();
       }
-      Dataset<Row> input = session.read().parquet(table);
-      ScoreOptions options = ScoreOptions.of(Path.of(model).toAbsolutePath().toString(), "features", 4)
-          .withBatchSize(batch);
-      TableScorer scorer = new TableScorer(session, options);
-      spark[threads - 1] = best(rounds, () -> scorer.score(input).write().format("noop").mode("overwrite").save());
-      sparkNoModel[threads - 1] = best(rounds, () -> input.write().format("noop").mode("overwrite").save());
-      session.stop();
     }
     ExecutorModels.closeAll();
     try (var files = Files.walk(dir)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
 
-    System.out.printf("%-52s %12s %10s%n", "", "rows/s", "vs loop");
-    row("plain Java loop over the binding, 1 thread", rows, loop1, loop1);
-    row("Spark local[1]: read Parquet, score, write (noop)", rows, spark[0], loop1);
-    row("Spark local[1]: read Parquet, write (noop), no model", rows, sparkNoModel[0], loop1);
-    row("plain Java loop over the binding, 2 threads", rows, loop2, loop2);
-    row("Spark local[2]: read Parquet, score, write (noop)", rows, spark[1], loop2);
-    row("Spark local[2]: read Parquet, write (noop), no model", rows, sparkNoModel[1], loop2);
+    System.out.printf("%-54s %12s %10s%n", "median of " + rounds + " paired rounds", "rows/s", "vs loop");
+    for (int t = 1; t <= 2; t++) {
+      double[] m = median[t - 1];
+      row("plain Java loop over the binding, " + t + " thread" + (t > 1 ? "s" : ""), rows, m[0], m[0]);
+      row("Spark local[" + t + "]: read Parquet, score, write (noop)", rows, m[1], m[0]);
+      row("Spark local[" + t + "]: read Parquet, write (noop), no model", rows, m[2], m[0]);
+    }
     System.out.printf("RESULT spark loop1_rows_s=%.0f spark1_rows_s=%.0f loop2_rows_s=%.0f spark2_rows_s=%.0f "
-        + "spark2_over_loop2=%.3f%n", rows / loop1, rows / spark[0], rows / loop2, rows / spark[1], loop2 / spark[1]);
+        + "spark2_over_loop2=%.3f%n", rows / median[0][0], rows / median[0][1], rows / median[1][0],
+        rows / median[1][1], median[1][0] / median[1][1]);
   }
 
   private static void row(String what, int rows, double seconds, double loopSeconds) {
     System.out.printf("%-52s %12.0f %9.2fx%n", what, rows / seconds, loopSeconds / seconds);
   }
 
-  /** The best wall time of {@code rounds} runs after one warm-up run, in seconds. */
-  private static double best(int rounds, ThrowingRunnable run) throws Exception {
-    run.run();
-    double best = Double.MAX_VALUE;
-    for (int r = 0; r < rounds; r++) {
-      long start = System.nanoTime();
-      run.run();
-      best = Math.min(best, (System.nanoTime() - start) / 1e9);
+  /**
+   * Runs each of {@code runs} once as a warm-up, then {@code rounds} rounds of all of them one
+   * after another (so that load from other processes hits each alike); the median wall time of
+   * each, in seconds.
+   */
+  private static double[] paired(int rounds, List<ThrowingRunnable> runs) throws Exception {
+    for (ThrowingRunnable r : runs) {
+      r.run();
     }
-    return best;
+    double[][] times = new double[runs.size()][rounds];
+    for (int round = 0; round < rounds; round++) {
+      for (int i = 0; i < runs.size(); i++) {
+        long start = System.nanoTime();
+        runs.get(i).run();
+        times[i][round] = (System.nanoTime() - start) / 1e9;
+      }
+    }
+    double[] median = new double[runs.size()];
+    for (int i = 0; i < runs.size(); i++) {
+      Arrays.sort(times[i]);
+      median[i] = times[i][rounds / 2];
+    }
+    return median;
   }
 
   private interface ThrowingRunnable {
