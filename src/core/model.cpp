@@ -161,7 +161,7 @@ void Model::call_values(const MethodSpec& m, const BuildArgument& build, Leaves&
   call(m, slots.data(), out);
 }
 
-void Model::invoke_scoped(const std::function<void()>& call_fn, const RunControl* control) const {
+void Model::invoke_scoped(c10::function_ref<void()> call_fn, const RunControl* control) const {
   CallScope scope(device_);
   if (!control) {
     call_fn();

@@ -10,8 +10,8 @@
 #include <ATen/core/Tensor.h>
 #include <ATen/core/ivalue.h>
 #include <c10/core/Device.h>
+#include <c10/util/FunctionRef.h>
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,7 +52,7 @@ struct MethodSpec {
 // argument's default applies). `copy_tensors`: the method may write to this argument, so every
 // tensor in it must be a private copy. Tensors are moved to `device`.
 using BuildArgument =
-    std::function<std::optional<c10::IValue>(size_t index, bool copy_tensors, const c10::Device& device)>;
+    c10::function_ref<std::optional<c10::IValue>(size_t index, bool copy_tensors, const c10::Device& device)>;
 
 // Immutable after load: run() may be called from any number of threads at once.
 class Model {
@@ -123,7 +123,7 @@ class Model {
   // call() inside the per-call scope, under `control` when there is one.
   void invoke(const MethodSpec& method, const at::Tensor* const* slots, Leaves& out,
               const RunControl* control) const;
-  void invoke_scoped(const std::function<void()>& call, const RunControl* control) const;
+  void invoke_scoped(c10::function_ref<void()> call, const RunControl* control) const;
 
   c10::Device device_;
   std::string device_name_;
