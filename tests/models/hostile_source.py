@@ -2,6 +2,8 @@
 
 Called by make_models.py (write_hostile) once identity.pt exists; also runnable alone:
     python3 hostile_source.py OUT_DIR      (OUT_DIR holding identity.pt)
+    python3 hostile_source.py --regressions identity.pt tests/fuzz/regressions
+(the second writes the crashers kept for the fuzz targets' replay, with deflated code).
 
 Class 1, recursion. LibTorch's lexer, parser and compiler recurse once per level of an
 expression, per nested block and elif, and per line the lexer skips; thousands of levels
@@ -15,7 +17,7 @@ overflow the stack (SIGSEGV) at load on LibTorch 1.13 (most from 5,000 or 20,000
   hostile_lex_blank_100000.pt   100,000 blank lines before a statement
   hostile_lex_comment_50000.pt  50,000 comment lines before a statement
 Near the limit, loaded on the library's large-stack thread:
-  deep_unary.pt    forward returns - - ... - x with 500 minus signs: x
+  deep_unary.pt    forward returns - - ... - x with 250 minus signs (2 levels each): x
   deep_elif.pt     forward: an if with 150 elif branches that all fail: x * 3
 
 Class 2, class declarations LibTorch 1.13's importer misreads (it crashes on the first two in a
@@ -68,18 +70,20 @@ def forward_body(kind, n):
     raise ValueError(kind)
 
 
-def rewrite(src, dst, edit):
-    """Copies the archive src to dst (stored, as torch.jit.save writes it) with its
-    code/__torch__.py passed through edit(text) -> text."""
+def rewrite(src, dst, edit, code_compression=zipfile.ZIP_STORED):
+    """Copies the archive src to dst (stored) with its code/__torch__.py passed through
+    edit(text) -> text and written with code_compression."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
+            compression = zipfile.ZIP_STORED
             if item.filename.endswith("/code/__torch__.py"):
                 text = data.decode()
                 changed = edit(text)
                 assert changed != text, "edit of %s changed nothing" % dst
                 data = changed.encode()
-            zout.writestr(item.filename, data)
+                compression = code_compression
+            zout.writestr(item.filename, data, compress_type=compression)
 
 
 def class_cases():
@@ -115,11 +119,40 @@ def write(out_dir):
     rewrite(src, out("hostile_depth_elif_5000.pt"), body(forward_body("elif", 5000)))
     rewrite(src, out("hostile_lex_blank_100000.pt"), body(forward_body("blank", 100000)))
     rewrite(src, out("hostile_lex_comment_50000.pt"), body(forward_body("comment", 50000)))
-    rewrite(src, out("deep_unary.pt"), returning(expression("neg", 500)))
+    rewrite(src, out("deep_unary.pt"), returning(expression("neg", 250)))
     rewrite(src, out("deep_elif.pt"), body(forward_body("elif", 150)))
     for name, edit in class_cases().items():
         rewrite(src, out(name), edit)
 
 
+def write_regressions(identity, out_dir):
+    """The smallest of these that crashed LibTorch 1.13 (8 MiB stack; class cases in a warm
+    process), with deflated code, as kept in tests/fuzz/regressions."""
+    cases = {
+        "load-unary-not-20000.pt": returning_edit(expression("not", 20000)),
+        "load-unary-minus-20000.pt": returning_edit(expression("neg", 20000)),
+        "load-unary-invert-20000.pt": returning_edit(expression("inv", 20000)),
+        "load-ternary-5000.pt": returning_edit(expression("ternary", 5000)),
+        "load-subscript-20000.pt": returning_edit(expression("subscript", 20000)),
+        "load-nested-calls-5000.pt": returning_edit(expression("call", 5000)),
+        "load-attribute-chain-20000.pt": returning_edit(expression("attr", 20000)),
+        "load-elif-chain-5000.pt": lambda s: s.replace("    " + RETURN, forward_body("elif", 5000)),
+        "load-lexer-blank-lines-40000.pt": lambda s: s.replace("    " + RETURN, "\n" * 40000 + "    " + RETURN),
+        "load-lexer-comment-lines-20000.pt": lambda s: s.replace("    " + RETURN, "#\n" * 20000 + "    " + RETURN),
+    }
+    for name, edit in class_cases().items():
+        if name in ("hostile_class_namedtuple_base.pt", "hostile_class_parameters_twice.pt"):
+            cases["load-warm-" + name[len("hostile_"):].replace("_", "-")] = edit
+    for name, edit in cases.items():
+        rewrite(identity, os.path.join(out_dir, name), edit, zipfile.ZIP_DEFLATED)
+
+
+def returning_edit(expr):
+    return lambda s: s.replace(RETURN, "return " + expr)
+
+
 if __name__ == "__main__":
-    write(sys.argv[1])
+    if sys.argv[1] == "--regressions":  # hostile_source.py --regressions identity.pt OUT_DIR
+        write_regressions(sys.argv[2], sys.argv[3])
+    else:
+        write(sys.argv[1])

@@ -16,22 +16,24 @@
 
 namespace ti::core::torchscript {
 
-// Recursion of the parser and compiler for one statement, in levels: 1 per unary or binary
-// operator character, keyword operator (`not`, `and`, `or`, `in`, `is`, `if`, `else`, `for`),
-// attribute access and call or subscript, 2 per bracket of the deepest nesting and 2 per
-// enclosing block (each `elif` of a chain opens one). A level costs at most ~1.6 KiB of stack
-// (measured on LibTorch 1.13: 650 nested unary minus, or terms of `x + x + ...`, overflowed a
-// 1 MiB thread at load or on the first call; `not`, ternaries and attribute chains cost less
-// per level, blocks and nested calls more per construct, which the weights cover). 512 levels
-// keep a first call on a 1 MiB (JVM) thread safe. Serialized code stays far below: the deepest
-// statement of torchvision's detection models is about 40.
+// Recursion of the parser and compiler for one statement, in levels: 1 per binary operator
+// character, keyword operator (`not`, `and`, `or`, `in`, `is`, `if`, `else`, `for`), attribute
+// access and call or subscript, 2 per unary `-`, `~` or `*`, 2 per bracket of the deepest nesting
+// and 2 per enclosing block (each `elif` of a chain opens one). Measured at load plus first call
+// on a 1 MiB thread, a level costs at most ~1.6 KiB (650 terms of `x + x + ...` overflowed it on
+// LibTorch 1.13; 590 nested unary minus on 2.15, 1.7 KiB each, hence 2 levels; `not`, ternaries,
+// attribute and subscript chains cost 0.4 to 0.9 KiB per construct, nested calls ~2.3 KiB for 3
+// levels, blocks ~2.7 KiB for 2). 512 levels (~820 KiB) keep a first call on a 1 MiB (JVM)
+// thread safe. Serialized code stays far below: the deepest statement of torchvision's
+// detection models is 35.
 constexpr int kMaxSourceDepth = 512;
 // Brackets nested in one statement (also bounded by kMaxSourceDepth), and indentation in columns.
 constexpr int kMaxSourceBrackets = 256;
 constexpr int kMaxSourceIndent = 512;
 // Lines LibTorch's lexer skips in a row before the next token: blank and comment-only lines
 // and backslash continuations, with a comment counting twice. Each is a recursion of its lexer
-// (~0.3 KiB: 31,000 blank lines overflowed an 8 MiB stack at load). Serialized code has none.
+// (~0.25 KiB: 31,000 blank lines or 15,600 comment lines overflowed an 8 MiB stack at load on
+// LibTorch 1.13, 4,300 blank lines a 1 MiB one on 2.15). Serialized code has none.
 constexpr int kMaxSourceSkippedLines = 10000;
 
 // Past these the loader compiles on its large-stack thread rather than on the caller's (which
