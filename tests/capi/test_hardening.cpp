@@ -2,6 +2,7 @@
 // asserts the exact code, that the process lives on and, through CapiTest, that nothing leaked.
 #include "fixture.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,6 +244,108 @@ TEST_F(CapiTest, DeepSourceLoadsOnALargeStackAndDeeperIsRefused) {
   EXPECT_EQ(to_f32(output(o.get(), "0").get()), (std::vector<float>{500, -1000, 250}));
   ti_model_t* deeper = nullptr;
   EXPECT_TRUE(Fails(ti_model_load(model_path("hostile_chain.pt").c_str(), nullptr, &deeper), TI_ERR_MODEL_FORMAT,
-                    "more than 512 operators"));
+                    "nested deeper than 512 levels"));
   EXPECT_EQ(deeper, nullptr);
+}
+
+namespace {
+
+// Loads `file` on a new thread with a 1 MiB stack (a JVM thread's), predicts three times with
+// x (LibTorch's profiling executor builds a new plan on the first and second call) and returns
+// the last output "0" as floats. The load itself goes to the library's large-stack thread.
+std::vector<float> load_and_predict_on_small_stack(const std::string& file, const std::vector<float>& x) {
+  struct Job {
+    std::string path;
+    std::vector<float> x, y;
+    static void* run(void* p) {
+      auto* job = static_cast<Job*>(p);
+      auto m = load(std::filesystem::path(job->path).filename().string());
+      if (!m) return nullptr;
+      auto in = make_f32(job->x, {static_cast<int64_t>(job->x.size())});
+      for (int call = 0; call < 3; ++call) {
+        auto o = predict(m.get(), {in.get()});
+        if (o) job->y = to_f32(output(o.get(), "0").get());
+      }
+      return nullptr;
+    }
+  };
+  Job job{model_path(file), x, {}};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, size_t{1} << 20);
+  pthread_t thread;
+  EXPECT_EQ(pthread_create(&thread, &attr, &Job::run, &job), 0);
+  pthread_attr_destroy(&attr);
+  pthread_join(thread, nullptr);
+  return job.y;
+}
+
+}  // namespace
+
+TEST_F(CapiTest, SourceNearTheDepthLimitLoadsAndRunsOnASmallStack) {
+  // 250 nested unary minus, and an if with 150 elif branches: both past what the caller's stack
+  // is trusted with at load, both within what a first call on a 1 MiB stack takes.
+  EXPECT_EQ(load_and_predict_on_small_stack("deep_unary.pt", {1, -2, 0.5f}), (std::vector<float>{1, -2, 0.5f}));
+  EXPECT_EQ(load_and_predict_on_small_stack("deep_elif.pt", {1, -2, 0.5f}), (std::vector<float>{3, -6, 1.5f}));
+}
+
+TEST_F(CapiTest, DeepExpressionsOfEveryKindAreRefusedBeforeLibTorchParsesThem) {
+  // Each overflowed LibTorch 1.13's recursive lexer, parser or compiler (SIGSEGV) at load, most
+  // from 20,000 levels on an 8 MiB stack, calls, ternaries and elif chains from 5,000.
+  auto warm = load("identity.pt");
+  const int64_t live = ti_live_handles();
+  const std::pair<const char*, const char*> kinds[] = {
+      {"not", "unary not"},        {"neg", "unary operators"},        {"inv", "unary operators"},
+      {"ternary", "conditional"}, {"subscript", "calls and subscripts"}, {"call", "nested brackets"},
+  };
+  std::vector<std::pair<std::string, std::string>> cases;
+  for (const auto& [kind, why] : kinds) {
+    for (int n : {5000, 20000, 100000}) {
+      cases.emplace_back("hostile_depth_" + std::string(kind) + "_" + std::to_string(n) + ".pt", why);
+    }
+  }
+  cases.emplace_back("hostile_depth_attr_20000.pt", "attribute accesses");
+  cases.emplace_back("hostile_depth_elif_5000.pt", "nested blocks and elif chains");
+  cases.emplace_back("hostile_lex_blank_100000.pt", "more than 10000 blank, comment or continued lines");
+  cases.emplace_back("hostile_lex_comment_50000.pt", "more than 10000 blank, comment or continued lines");
+  for (const auto& [file, why] : cases) {
+    ti_model_t* m = nullptr;
+    EXPECT_TRUE(Fails(ti_model_load(model_path(file).c_str(), nullptr, &m), TI_ERR_MODEL_FORMAT, why.c_str())) << file;
+    EXPECT_EQ(m, nullptr);
+    const auto bytes = read_file(model_path(file));
+    EXPECT_TRUE(Fails(ti_model_load_buffer(bytes.data(), bytes.size(), nullptr, &m), TI_ERR_MODEL_FORMAT,
+                      file.find("_lex_") == std::string::npos ? "nested deeper than 512 levels" : why.c_str()))
+        << file;
+    EXPECT_EQ(ti_live_handles(), live) << file;
+  }
+}
+
+TEST_F(CapiTest, ClassDeclarationsTheImporterMisreadsAreRefusedInAWarmProcess) {
+  // LibTorch 1.13 crashed on the first two only in a process that had loaded a model before:
+  // load one, keep it, then each hostile archive.
+  auto warm = load("identity.pt");
+  ASSERT_TRUE(warm);
+  const int64_t live = ti_live_handles();
+  const std::pair<const char*, const char*> cases[] = {
+      {"hostile_class_namedtuple_base.pt", "__parameters__ is declared in a class that is not a Module"},
+      {"hostile_class_parameters_twice.pt", "__parameters__ is annotated"},
+      {"hostile_class_parameters_annotated.pt", "__parameters__ is annotated"},
+      {"hostile_class_dotted_base.pt", "class 'Identity' is not declared as LibTorch's exporter writes classes"},
+      {"hostile_class_attribute_twice.pt", "'training' is declared twice"},
+  };
+  for (const auto& [file, why] : cases) {
+    for (int round = 0; round < 2; ++round) {
+      ti_model_t* m = nullptr;
+      EXPECT_TRUE(Fails(ti_model_load(model_path(file).c_str(), nullptr, &m), TI_ERR_MODEL_FORMAT, why)) << file;
+      EXPECT_EQ(m, nullptr);
+      const auto bytes = read_file(model_path(file));
+      EXPECT_TRUE(Fails(ti_model_load_buffer(bytes.data(), bytes.size(), nullptr, &m), TI_ERR_MODEL_FORMAT, why))
+          << file;
+      EXPECT_EQ(ti_live_handles(), live) << file;
+    }
+  }
+  // The model loaded first still works.
+  auto x = make_f32({1, 2}, {2});
+  auto o = predict(warm.get(), {x.get()});
+  EXPECT_EQ(to_f32(output(o.get(), "0").get()), (std::vector<float>{1, 2}));
 }
