@@ -132,7 +132,7 @@
 // Named types over these kinds work too. A value that does not fit is an
 // error matching ErrInvalidArgument naming its path and declared type, for
 // example "input 'pairs.0' (Tuple[Tensor, Tensor]): '2' is not a tuple
-// index (0 to 2 - 1)" for a tuple of three given as pairs[0]. For many
+// index (0 to 1)" for a tuple of three given as pairs[0]. For many
 // calls with the same arguments, set them once in Inputs (NewInputs,
 // Inputs.Set or the typed setters) and run them with Model.RunInputs.
 //

@@ -65,8 +65,9 @@ Step resolve(const std::string& parent_path, const c10::TypePtr& parent_type, co
     case c10::TypeKind::TupleType: {
       const auto& elements = t->expectRef<c10::TupleType>().elements();
       if (!parse_decimal(segment, n) || n < 0 || static_cast<size_t>(n) >= elements.size()) {
-        bad(parent_path, parent_type, "'" + step.segment + "' is not a tuple index (0 to " +
-                                          std::to_string(elements.size()) + " - 1)");
+        bad(parent_path, parent_type, "'" + step.segment + "' is not a tuple index (" +
+                                          (elements.empty() ? std::string("the tuple is empty")
+                                                            : "0 to " + std::to_string(elements.size() - 1)) + ")");
       }
       step.index = n;
       step.type = elements[static_cast<size_t>(n)];
