@@ -332,6 +332,8 @@ TEST_F(CapiTest, ClassDeclarationsTheImporterMisreadsAreRefusedInAWarmProcess) {
       {"hostile_class_parameters_annotated.pt", "__parameters__ is annotated"},
       {"hostile_class_dotted_base.pt", "class 'Identity' is not declared as LibTorch's exporter writes classes"},
       {"hostile_class_attribute_twice.pt", "'training' is declared twice"},
+      // Found by the structure-aware fuzzer: crashed LibTorch 1.13 and 2.15, cold or warm.
+      {"hostile_class_hook_without_method.pt", "hook 'missing' names no method of the class"},
   };
   for (const auto& [file, why] : cases) {
     for (int round = 0; round < 2; ++round) {

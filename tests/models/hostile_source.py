@@ -27,6 +27,8 @@ process that already loaded a model). Each must be refused with TI_ERR_MODEL_FOR
   hostile_class_parameters_annotated.pt `__parameters__ : Optional[bool]` alone
   hostile_class_dotted_base.pt          `class Identity(torch.Module):`
   hostile_class_attribute_twice.pt      `training : bool` and `training : Final[int] = 3`
+  hostile_class_hook_without_method.pt  `__forward_pre_hooks__ = ["missing", ]` with no such method
+                                        (LibTorch's importer dereferences the failed lookup)
 """
 import os
 import sys
@@ -97,6 +99,8 @@ def class_cases():
         "hostile_class_dotted_base.pt": lambda s: s.replace(header, "class Identity(torch.Module):\n"),
         "hostile_class_attribute_twice.pt":
             lambda s: s.replace("  training : bool\n", "  training : bool\n  training : Final[int] = 3\n"),
+        "hostile_class_hook_without_method.pt":
+            lambda s: s.replace("  __buffers__ = []\n", "  __buffers__ = []\n  __forward_pre_hooks__ = [\"missing\", ]\n"),
     }
 
 
@@ -141,7 +145,8 @@ def write_regressions(identity, out_dir):
         "load-lexer-comment-lines-20000.pt": lambda s: s.replace("    " + RETURN, "#\n" * 20000 + "    " + RETURN),
     }
     for name, edit in class_cases().items():
-        if name in ("hostile_class_namedtuple_base.pt", "hostile_class_parameters_twice.pt"):
+        if name in ("hostile_class_namedtuple_base.pt", "hostile_class_parameters_twice.pt",
+                    "hostile_class_hook_without_method.pt"):
             cases["load-warm-" + name[len("hostile_"):].replace("_", "-")] = edit
     for name, edit in cases.items():
         rewrite(identity, os.path.join(out_dir, name), edit, zipfile.ZIP_DEFLATED)

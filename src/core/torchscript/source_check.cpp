@@ -60,10 +60,14 @@ struct ClassStatement {
   // `[ "a", "b", ]`: 0 expects '[', 1 a string or ']', 2 ',' or ']', 3 done, -1 not this form
   int string_list = 0;
   size_t value_tokens = 0;  // tokens after '='
+  bool keep_strings = false;               // a hook list: its names are kept
+  std::vector<std::string_view> strings;  // the string tokens of a hook list's value
 
   void add(const Token& t) {
     ++count;
     if (head.size() < kHead) head.push_back(t);
+    if (count == 1) keep_strings = t.text == "__forward_hooks__" || t.text == "__forward_pre_hooks__";
+    if (keep_strings && assign && t.kind == Tok::String) strings.push_back(t.text);
     const bool top = nesting == 0;
     if (t.kind == Tok::Open) ++nesting;
     if (t.kind == Tok::Close && nesting > 0) --nesting;
@@ -108,7 +112,8 @@ struct ClassScope {
   std::string name;
   std::set<std::string, std::less<>> declared;  // attribute and constant names
   std::set<std::string, std::less<>> lists;     // __parameters__ and the like, once each
-  bool annotations_dict = false;                // `__annotations__ = []`
+  std::set<std::string, std::less<>> methods;
+  std::vector<std::pair<std::string, size_t>> hooks;  // names in hook lists, with their line
 };
 
 // LibTorch's lexer keeps a stack of indentations; the parser recurses once per block, and once
@@ -156,6 +161,7 @@ class SourceChecker {
       }
     }
     if (error_.empty() && in_statement_) end_statement();
+    while (error_.empty() && !classes_.empty()) end_class();
     return error_;
   }
 
@@ -280,14 +286,15 @@ class SourceChecker {
     }
     stmt_blocks_ = block.levels + block.elifs;
 
-    while (!classes_.empty() && classes_.back().body >= 0 && indent < classes_.back().body) classes_.pop_back();
+    while (!classes_.empty() && classes_.back().body >= 0 && indent < classes_.back().body) end_class();
     if (!classes_.empty() && classes_.back().body < 0) {
       if (indent > classes_.back().indent) {
         classes_.back().body = indent;
       } else {
-        classes_.pop_back();
+        end_class();
       }
     }
+    if (!error_.empty()) return;
     class_header_ = first.kind == Tok::Keyword && first.text == "class";
     class_level_ = !classes_.empty() && classes_.back().body == indent;
     if (class_header_ || class_level_) {
@@ -400,7 +407,7 @@ class SourceChecker {
     const ClassStatement& s = class_stmt_;
     if (class_level_) return fail("a class declared inside a class body");
     if (!s.is(1, Tok::Ident)) return fail("a class header without a name");
-    ClassScope scope{class_indent_, -1, ClassKind::Plain, std::string(s.at(1)->text), {}, {}, false};
+    ClassScope scope{class_indent_, -1, ClassKind::Plain, std::string(s.at(1)->text), {}, {}, {}, {}};
     if (s.count == 3 && s.is(2, Tok::Colon)) {
       classes_.push_back(std::move(scope));
       return;
@@ -435,8 +442,9 @@ class SourceChecker {
     }
     if (is_def) {
       if (scope.kind == ClassKind::NamedTuple || scope.kind == ClassKind::Enum) {
-        fail(where + "a NamedTuple or Enum body holds no methods");
+        return fail(where + "a NamedTuple or Enum body holds no methods");
       }
+      if (s.is(1, Tok::Ident)) scope.methods.emplace(s.at(1)->text);
       return;
     }
     if (s.extra_assign) return fail(where + "a chained assignment in a class body");
@@ -485,6 +493,14 @@ class SourceChecker {
       }
       auto& seen = name == "__annotations__" ? scope.declared : scope.lists;
       if (!seen.insert(std::string(name)).second) return fail(where + std::string(name) + " is declared twice");
+      for (std::string_view quoted : s.strings) {
+        // LibTorch's importer looks each hook up among the class's methods without checking.
+        const std::string_view hook = quoted.size() >= 2 ? quoted.substr(1, quoted.size() - 2) : std::string_view();
+        const bool plain = !hook.empty() && is_ident_start(hook[0]) &&
+                           std::all_of(hook.begin(), hook.end(), is_ident_char) && quoted.front() == quoted.back();
+        if (!plain) return fail(where + std::string(name) + " lists " + std::string(quoted) + ", not a method name");
+        scope.hooks.emplace_back(std::string(hook), stmt_line_);
+      }
       return;
     }
     if (!annotated) return fail("class attribute '" + std::string(name) + "' is assigned without a type annotation");
@@ -495,6 +511,19 @@ class SourceChecker {
       return fail(where + "constant '" + std::string(name) + "' is not annotated Final[...]");
     }
     declare(scope, name, where);
+  }
+
+  // Checks what needs the whole class body, then forgets the class.
+  void end_class() {
+    const ClassScope& scope = classes_.back();
+    for (const auto& [hook, line] : scope.hooks) {
+      if (!scope.methods.count(hook)) {
+        stmt_line_ = line;
+        fail("class '" + scope.name + "': hook '" + hook + "' names no method of the class");
+        break;
+      }
+    }
+    classes_.pop_back();
   }
 
   void declare(ClassScope& scope, std::string_view name, const std::string& where) {
