@@ -9,7 +9,7 @@
 #            build on the 2-core machine, 30-70 s (with other builds running) with the Debug
 #            ASan+UBSan build, where CI runs it (BUILD_DIR = the -asan build).
 #   --long   8 threads x 20,000 rounds, RSS every 30 s: before a release, on the Debian leg and
-#            under ASan (hours under ASan; run it overnight). See tests/soak/README.md.
+#            under ASan (about 7 minutes under ASan here). See tests/soak/README.md.
 #   BUILD_DIR  a CMake build with TI_BUILD_TESTS=ON (default: $BUILD_DIR, else <repo>/build).
 #            Without BUILD_DIR/tests/ti_soak (a build made before the target existed), the
 #            program is compiled here against BUILD_DIR's library.
