@@ -180,6 +180,15 @@ void Batcher::run(const char* const* names, const at::Tensor* const* inputs, siz
     }
   }
   if (r->error) std::rethrow_exception(r->error);
+  if (call) {
+    // As ti_model_run: results that arrive after the deadline (or a cancel) are not returned.
+    try {
+      call->check();
+    } catch (...) {
+      call->rethrow_if_tripped();
+      throw;
+    }
+  }
   for (auto& leaf : r->out) out.push_back(std::move(leaf));
 }
 
