@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <thread>
 
 using namespace ti_test;
@@ -345,6 +346,52 @@ TEST_F(BatcherTest, BadArgumentsAndOptions) {
   const char* name[] = {"x"};
   ASSERT_TRUE(Ok(ti_batcher_run(b.get(), name, one, 1, nullptr, &out)));  // by name
   ti_outputs_free(out);
+}
+
+}  // namespace
+
+namespace {
+
+// A .pt2 batches when its batch dimension was exported as dynamic; a static one is refused.
+TEST_F(BatcherTest, AotInductorPackagesNeedADynamicBatchDimension) {
+  if (!std::ifstream(model_path("conv.pt2")).good()) GTEST_SKIP() << "no .pt2 fixtures on this LibTorch";
+  auto conv = load("conv.pt2");
+  ti_batcher_t* raw = nullptr;
+  EXPECT_TRUE(Fails(ti_batcher_create(conv.get(), nullptr, nullptr, &raw), TI_ERR_INVALID_ARGUMENT,
+                    "input '0' of method 'forward' has a static dimension 0"));
+  auto dynamic = load("dynamic.pt2");
+  auto b = make_batcher(dynamic.get(), nullptr, {8, 10'000'000, 1024, 1});  // 4 requests of 2 rows
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      auto x = rows_of(static_cast<float>(k), 2, 8), y = rows_of(1, 2, 4);  // its batch range starts at 2
+      const ti_tensor_t* in[] = {x.get(), y.get()};
+      const char* names[] = {"x", "y"};
+      ti_outputs_t* raw_out = nullptr;
+      if (!Ok(ti_batcher_run(b.get(), names, in, 2, nullptr, &raw_out))) {
+        bad++;
+        return;
+      }
+      Outputs o(raw_out);
+      ti_outputs_t* direct = nullptr;
+      if (!Ok(ti_model_run(dynamic.get(), nullptr, names, in, 2, nullptr, &direct))) {
+        bad++;
+        return;
+      }
+      Outputs d(direct);
+      const auto got = to_f32(output(o.get(), "sum").get()), want = to_f32(output(d.get(), "sum").get());
+      for (size_t j = 0; j < want.size(); ++j) {
+        if (std::fabs(got[j] - want[j]) > 1e-5f * (1 + std::fabs(want[j]))) bad++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  int64_t requests = 0, batches = 0;
+  ti_batcher_stats(b.get(), &requests, &batches);
+  EXPECT_EQ(requests, 4);
+  EXPECT_EQ(batches, 1);
 }
 
 }  // namespace
