@@ -351,3 +351,18 @@ TEST_F(CapiTest, ClassDeclarationsTheImporterMisreadsAreRefusedInAWarmProcess) {
   auto o = predict(warm.get(), {x.get()});
   EXPECT_EQ(to_f32(output(o.get(), "0").get()), (std::vector<float>{1, 2}));
 }
+
+TEST_F(CapiTest, RecordNamesAreMatchedWhateverTheirCaseAsLibTorchDoes) {
+  // LibTorch's ZIP reader finds identity/code/__torch__.py under identity/CODE/__torch__.py: the
+  // checks read it as code too. A debug pickle in another case is not hidden from LibTorch (which
+  // reads it while formatting an error): refused.
+  const std::pair<const char*, const char*> cases[] = {
+      {"hostile_case_code_dir.pt", "nested deeper than 512 levels"},
+      {"hostile_case_debug_pickle.pt", "is a debug pickle named in another case"},
+  };
+  for (const auto& [file, why] : cases) {
+    ti_model_t* m = nullptr;
+    EXPECT_TRUE(Fails(ti_model_load(model_path(file).c_str(), nullptr, &m), TI_ERR_MODEL_FORMAT, why)) << file;
+    EXPECT_EQ(m, nullptr);
+  }
+}

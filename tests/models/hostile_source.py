@@ -16,6 +16,10 @@ overflow the stack (SIGSEGV) at load on LibTorch 1.13 (most from 5,000 or 20,000
   hostile_depth_elif_5000.pt    an if with 5,000 elif branches
   hostile_lex_blank_100000.pt   100,000 blank lines before a statement
   hostile_lex_comment_50000.pt  50,000 comment lines before a statement
+LibTorch finds records whatever the case of their names, which must not get past the checks:
+  hostile_case_code_dir.pt      hostile_depth_not_20000.pt with its code under CODE/ (read as code/)
+  hostile_case_debug_pickle.pt  identity.pt with its debug pickle renamed .debUg_pkl (found by
+                                LibTorch as .debug_pkl while formatting an error, so not hidden)
 Near the limit, loaded on the library's large-stack thread:
   deep_unary.pt    forward returns - - ... - x with 250 minus signs (2 levels each): x
   deep_elif.pt     forward: an if with 150 elif branches that all fail: x * 3
@@ -88,6 +92,13 @@ def rewrite(src, dst, edit, code_compression=zipfile.ZIP_STORED):
             zout.writestr(item.filename, data, compress_type=compression)
 
 
+def rename(src, dst, new_name):
+    """Copies the archive src to dst with each entry's name passed through new_name."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for item in zin.infolist():
+            zout.writestr(new_name(item.filename), zin.read(item.filename))
+
+
 def class_cases():
     header = "class Identity(Module):\n"
     return {
@@ -123,6 +134,8 @@ def write(out_dir):
     rewrite(src, out("hostile_depth_elif_5000.pt"), body(forward_body("elif", 5000)))
     rewrite(src, out("hostile_lex_blank_100000.pt"), body(forward_body("blank", 100000)))
     rewrite(src, out("hostile_lex_comment_50000.pt"), body(forward_body("comment", 50000)))
+    rename(out("hostile_depth_not_20000.pt"), out("hostile_case_code_dir.pt"), lambda n: n.replace("/code/", "/CODE/"))
+    rename(src, out("hostile_case_debug_pickle.pt"), lambda n: n.replace(".debug_pkl", ".debUg_pkl"))
     rewrite(src, out("deep_unary.pt"), returning(expression("neg", 250)))
     rewrite(src, out("deep_elif.pt"), body(forward_body("elif", 150)))
     for name, edit in class_cases().items():

@@ -317,9 +317,18 @@ bool ends_with(const std::string& s, const char* suffix) {
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
+// LibTorch's ZIP reader (miniz) finds a record whatever the case of its name: "CODE/x.PY" is
+// read as code/x.py. Names are compared as it does, in ASCII lower case.
+std::string lower_case(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
 // Every record LibTorch will parse: the code, and the pickles data.pkl and constants.pkl (whose
 // tensors point at data/<key> and constants/<key>). Debug pickles are hidden from LibTorch (see
-// load), so never read.
+// load), so never read; one named in another case would not be hidden, and is refused.
 void check_records(const archive::ByteSource& source, const archive::Sniffed& sniffed, SourceShape& shape) {
   constexpr size_t kMaxRecordBytes = size_t{256} << 20;
   auto read = [&](const archive::ZipEntry& e) {
@@ -331,26 +340,31 @@ void check_records(const archive::ByteSource& source, const archive::Sniffed& sn
     return bytes;
   };
   std::unordered_map<std::string, uint64_t> sizes;
-  for (const auto& e : sniffed.entries) sizes.emplace(e.name, e.uncompressed_size);
+  for (const auto& e : sniffed.entries) sizes.emplace(lower_case(e.name), e.uncompressed_size);
   for (const auto& e : sniffed.entries) {
-    const size_t slash = e.name.find('/');
+    const std::string name = lower_case(e.name);
+    const size_t slash = name.find('/');
     if (slash == std::string::npos) continue;
-    const std::string dir = e.name.substr(0, slash + 1);
-    if (e.name.compare(0, dir.size() + 5, dir + "code/") == 0 && ends_with(e.name, ".py")) {
+    const std::string dir = name.substr(0, slash + 1);
+    if (ends_with(name, ".debug_pkl") && !ends_with(e.name, ".debug_pkl")) {
+      fail(ErrorKind::ModelFormat, "archive entry '" + e.name + "' is a debug pickle named in another case than "
+                                   "torch.jit.save writes");
+    }
+    if (name.compare(0, dir.size() + 5, dir + "code/") == 0 && ends_with(name, ".py")) {
       const std::string problem = check_source(read(e), &shape);
       if (!problem.empty()) fail(ErrorKind::ModelFormat, "TorchScript source '" + e.name + "' is refused: " + problem);
       continue;
     }
     std::string records;
-    if (e.name == dir + "data.pkl") {
+    if (name == dir + "data.pkl") {
       records = dir + "data/";
-    } else if (e.name == dir + "constants.pkl") {
+    } else if (name == dir + "constants.pkl") {
       records = dir + "constants/";
     } else {
       continue;
     }
     const RecordSize record_size = [&](const std::string& key) -> std::optional<uint64_t> {
-      auto it = sizes.find(records + key);
+      auto it = sizes.find(lower_case(records + key));
       if (it == sizes.end()) return std::nullopt;
       return it->second;
     };
@@ -385,10 +399,11 @@ bool check_archive(const archive::ByteSource& source, const archive::Sniffed& sn
       fail(ErrorKind::ModelFormat, "archive entry '" + e.name + "' uses compression method " +
                                        std::to_string(e.method) + ", which LibTorch does not read");
     }
-    const size_t slash = e.name.find('/');
+    const std::string name = lower_case(e.name);
+    const size_t slash = name.find('/');
     const bool version_record = slash != std::string::npos &&
-                                (e.name.compare(slash, std::string::npos, "/version") == 0 ||
-                                 e.name.compare(slash, std::string::npos, "/.data/version") == 0);
+                                (name.compare(slash, std::string::npos, "/version") == 0 ||
+                                 name.compare(slash, std::string::npos, "/.data/version") == 0);
     if (version_record && !have_version) {
       have_version = archive::read_stored_entry(source.reader(), source.size(), e, 64, version_text);
     }
