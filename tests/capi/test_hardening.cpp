@@ -332,6 +332,7 @@ TEST_F(CapiTest, ClassDeclarationsTheImporterMisreadsAreRefusedInAWarmProcess) {
       {"hostile_class_parameters_annotated.pt", "__parameters__ is annotated"},
       {"hostile_class_dotted_base.pt", "class 'Identity' is not declared as LibTorch's exporter writes classes"},
       {"hostile_class_attribute_twice.pt", "'training' is declared twice"},
+      {"hostile_class_assignment_after_continued_line.pt", "'scale' is assigned without a type annotation"},
       // Found by the structure-aware fuzzer: crashed LibTorch 1.13 and 2.15, cold or warm.
       {"hostile_class_hook_without_method.pt", "hook 'missing' names no method of the class"},
   };

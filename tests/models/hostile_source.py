@@ -31,6 +31,8 @@ process that already loaded a model). Each must be refused with TI_ERR_MODEL_FOR
   hostile_class_parameters_annotated.pt `__parameters__ : Optional[bool]` alone
   hostile_class_dotted_base.pt          `class Identity(torch.Module):`
   hostile_class_attribute_twice.pt      `training : bool` and `training : Final[int] = 3`
+  hostile_class_assignment_after_continued_line.pt  `scale = 1` in the class body right after a
+                                        statement continued with a backslash
   hostile_class_hook_without_method.pt  `__forward_pre_hooks__ = ["missing", ]` with no such method
                                         (LibTorch's importer dereferences the failed lookup)
 """
@@ -110,6 +112,8 @@ def class_cases():
         "hostile_class_dotted_base.pt": lambda s: s.replace(header, "class Identity(torch.Module):\n"),
         "hostile_class_attribute_twice.pt":
             lambda s: s.replace("  training : bool\n", "  training : bool\n  training : Final[int] = 3\n"),
+        "hostile_class_assignment_after_continued_line.pt":
+            lambda s: s.replace("return torch.clone(x)\n", "return \\\ntorch.clone(x)\n  scale = 1\n"),
         "hostile_class_hook_without_method.pt":
             lambda s: s.replace("  __buffers__ = []\n", "  __buffers__ = []\n  __forward_pre_hooks__ = [\"missing\", ]\n"),
     }

@@ -135,6 +135,7 @@ class SourceChecker {
       if (line_start) {
         line_start = false;
         if (nesting_ == 0 && !continued_) measure_indent();
+        continued_ = false;  // a backslash continues only the next line
         continue;
       }
       const char c = code_[pos_];
@@ -143,8 +144,7 @@ class SourceChecker {
         ++pos_;
         ++line_;
         line_start = true;
-        if (nesting_ == 0 && !continued_ && in_statement_) end_statement();
-        continued_ = false;
+        if (nesting_ == 0 && in_statement_) end_statement();
       } else if (is_blank(c)) {
         ++pos_;
       } else if (c == '#' && code_.compare(pos_, 7, "# type:") != 0) {
