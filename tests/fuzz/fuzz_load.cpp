@@ -1,12 +1,42 @@
 // libFuzzer target for ti_model_load_buffer, then one prediction with float32 zeros for every
 // input (most fail with an argument error; that is fine). Whatever the bytes, the process must
 // live and every handle must be freed. Built with the library instrumented (TI_FUZZ=ON, clang).
+//
+// Mutations are structure-aware (source_mutator.h): most edit a TorchScript record of the
+// archive and repack it, the rest are libFuzzer's byte mutations of the whole file. Before the
+// first input the process loads a valid model once: LibTorch 1.13 crashed on some class
+// declarations only in a process that had loaded a model before.
+#include "source_mutator.h"
+
 #include <torchinfer.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <vector>
+
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  const char* warm = std::getenv("TI_FUZZ_WARM_MODEL");
+  ti_model_t* model = nullptr;
+  ti_error_t* e = ti_model_load(warm && *warm ? warm : TI_FUZZ_WARM_MODEL, nullptr, &model);
+  if (e) {
+    std::fprintf(stderr, "cannot load the warm-up model: %s\n", ti_error_message(e));
+    std::abort();
+  }
+  ti_model_free(model);
+  return 0;
+}
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
+  std::minstd_rand rng(seed);
+  if (rng() % 4 != 0) {
+    if (size_t n = ti_fuzz::mutate_archive(data, size, max_size, rng, &LLVMFuzzerMutate)) return n;
+  }
+  return LLVMFuzzerMutate(data, size, max_size);
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ti_model_t* model = nullptr;

@@ -1,7 +1,6 @@
 #include "core/torchscript/source_check.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <set>
 #include <vector>
@@ -23,21 +22,72 @@ bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) 
 // Keywords of LibTorch's lexer that are expression operators (each a parser recursion or an
 // AST level), and the others (statement keywords and constants).
 bool is_operator_keyword(std::string_view w) {
-  return w == "not" || w == "and" || w == "or" || w == "in" || w == "is" || w == "if" || w == "else" ||
-         w == "for";
+  switch (w.empty() ? '\0' : w[0]) {
+    case 'n': return w == "not";
+    case 'a': return w == "and";
+    case 'o': return w == "or";
+    case 'i': return w == "in" || w == "is" || w == "if";
+    case 'e': return w == "else";
+    case 'f': return w == "for";
+    default: return false;
+  }
 }
 bool is_keyword(std::string_view w) {
-  static const std::set<std::string_view> others = {
-      "def", "elif", "while", "return", "True", "False", "None", "NoneType", "global", "raise", "assert",
-      "break", "continue", "del", "pass", "class", "import", "with", "as", "Ellipsis"};
-  return is_operator_keyword(w) || others.count(w) > 0;
+  if (is_operator_keyword(w)) return true;
+  switch (w.empty() ? '\0' : w[0]) {
+    case 'd': return w == "def" || w == "del";
+    case 'e': return w == "elif";
+    case 'w': return w == "while" || w == "with";
+    case 'r': return w == "return" || w == "raise";
+    case 'T': return w == "True";
+    case 'F': return w == "False";
+    case 'N': return w == "None" || w == "NoneType";
+    case 'g': return w == "global";
+    case 'a': return w == "assert" || w == "as";
+    case 'b': return w == "break";
+    case 'c': return w == "continue" || w == "class";
+    case 'p': return w == "pass";
+    case 'i': return w == "import";
+    case 'E': return w == "Ellipsis";
+    default: return false;
+  }
 }
-bool is_operator_char(char c) { return std::string_view("+-*/%&|^<>@~").find(c) != std::string_view::npos; }
+bool is_operator_char(char c) {
+  switch (c) {
+    case '+': case '-': case '*': case '/': case '%': case '&': case '|': case '^': case '<': case '>': case '@':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
 
-// Multi-character punctuation of LibTorch's lexer, longest first.
-constexpr std::array<std::string_view, 22> kPunctuation = {
-    "**=", "<<=", ">>=", "...", "<=>", "**", "//", "<<", ">>", "==", "!=", "<=", ">=", "->",
-    "+=",  "-=",  "*=",  "/=",  "%=",  "|=", "&=", "^="};
+// The length of the punctuation token at code[i] (LibTorch's multi-character ones: ** // << >>
+// == != <= >= -> ... <=> and the augmented assignments).
+size_t punctuation_length(std::string_view code, size_t i) {
+  const char c = code[i];
+  const char n1 = i + 1 < code.size() ? code[i + 1] : '\0';
+  const char n2 = i + 2 < code.size() ? code[i + 2] : '\0';
+  switch (c) {
+    case '*':
+    case '<':
+    case '>':
+      if (n1 == c && (c == '*' || c == '<' || c == '>')) return n2 == '=' ? 3 : 2;
+      if (n1 == '=') return c == '<' && n2 == '>' ? 3 : 2;
+      return 1;
+    case '.': return n1 == '.' && n2 == '.' ? 3 : 1;
+    case '/': return n1 == '/' || n1 == '=' ? 2 : 1;
+    case '-': return n1 == '>' || n1 == '=' ? 2 : 1;
+    case '=':
+    case '!':
+    case '+':
+    case '%':
+    case '|':
+    case '&':
+    case '^': return n1 == '=' ? 2 : 1;
+    default: return 1;
+  }
+}
 
 // What a class's base makes of it in LibTorch's importer (SourceImporterImpl::importNamedType).
 enum class ClassKind { Plain, Module, NamedTuple, Enum, Interface };
@@ -247,17 +297,11 @@ class SourceChecker {
     } else if (c == ')' || c == ']' || c == '}') {
       ++pos_;
       token({Tok::Close, code_.substr(start, 1)});
-    } else if (code_.compare(pos_, 7, "# type:") == 0) {
+    } else if (c == '#' && code_.compare(pos_, 7, "# type:") == 0) {
       pos_ += 7;
       token({Tok::Op, code_.substr(start, 7)});
     } else {
-      size_t n = 1;
-      for (auto p : kPunctuation) {
-        if (code_.compare(pos_, p.size(), p) == 0) {
-          n = p.size();
-          break;
-        }
-      }
+      const size_t n = punctuation_length(code_, pos_);
       pos_ += n;
       const std::string_view text = code_.substr(start, n);
       const Tok kind = text == "=" ? Tok::Assign : text == ":" ? Tok::Colon : text == "," ? Tok::Comma : Tok::Op;
@@ -326,7 +370,7 @@ class SourceChecker {
         }
         break;
       case Tok::Op:
-        if (t.text == ".") {
+        if (t.text.size() == 1 && t.text[0] == '.') {
           ++chain_;
           ++attribute_;
         } else {
