@@ -127,7 +127,7 @@ class InfoTest(CliCase):
             self.skipTest("no values.pt (fixtures of issue 16 not built)")
         out, _ = self.ok("info", model("values.pt"))
         self.assertIn("methods: echo, float_keys, forward\n", out)
-        self.assertIn("\nschemas:\n  echo(str s) -> str\n  forward(", out)
+        self.assertIn("\nschemas:\n  echo(str s) -> str\n  float_keys(Tensor x) -> Dict(float, Tensor)\n  forward(", out)
         self.assertRegex(out, r"(?m)^  forward\(\(Tensor, Tensor\)\[\] pairs, Dict\(int, Tensor\) by_id, str text, "
                               r"str\[\] words, Tensor\? maybe=None, int k=2, float scale=1\.?0?\) -> ")
         info = json.loads(self.ok("info", "--json", model("values.pt"))[0])
