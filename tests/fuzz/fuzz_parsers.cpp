@@ -5,6 +5,7 @@
 #include "core/archive/zip_directory.h"
 #include "core/torchscript/pickle_check.h"
 #include "core/torchscript/source_check.h"
+#include "core/values/path.h"
 #include "npy.h"
 
 #include <cstdint>
@@ -42,6 +43,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   torchscript::check_pickle(std::string_view(reinterpret_cast<const char*>(data), size),
                             [](const std::string&) -> std::optional<uint64_t> { return 64; });
   torchscript::check_source(std::string_view(reinterpret_cast<const char*>(data), size));
+  // The path grammar: whatever parses re-escapes to a path that parses to the same segments.
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::vector<std::string> segments, again;
+  std::string why;
+  if (values::parse_path(text, segments, why)) {
+    std::string joined;
+    for (const auto& s : segments) joined = values::join_path(joined, values::escape_segment(s));
+    if (!values::parse_path(joined, again, why) || again != segments) __builtin_trap();
+    long long n = 0;
+    for (const auto& s : segments) values::parse_decimal(s, n);
+  }
+  values::valid_utf8(text);
   npy::Array array;
   std::string error;
   npy::parse(data, size, &array, &error);
