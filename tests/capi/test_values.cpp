@@ -402,3 +402,30 @@ TEST_F(Values, OneInputsObjectFromManyThreads) {
 }
 
 }  // namespace
+
+namespace {
+
+// A .pt2 exported with keyword arguments {"xs": [a, b], "d": {"p": c}}: its inputs are the
+// pytree's leaves, set by the same paths; values fixed at export are not inputs.
+TEST_F(Values, AotInductorPackageTakesItsPytreeLeavesByPath) {
+  if (!std::ifstream(model_path("list_dict.pt2")).good()) GTEST_SKIP() << "no .pt2 fixtures on this LibTorch";
+  auto m = load("list_dict.pt2");
+  EXPECT_STREQ(ti_model_method_schema(m.get(), nullptr),
+               "forward(Tensor(float32, [2]) xs.0, Tensor(float32, [2]) xs.1, Tensor(float32, [2]) d.p) -> (0)");
+  auto a = make_f32({1, 2}, {2}), b = make_f32({3, 4}, {2}), c = make_f32({5, 6}, {2});
+  auto in = inputs_for(m.get());
+  ASSERT_TRUE(Ok(ti_inputs_set_tensor(in.get(), "xs.0", a.get())));
+  ASSERT_TRUE(Ok(ti_inputs_set_tensor(in.get(), "xs.1", b.get())));
+  EXPECT_TRUE(Fails(ti_inputs_set_tensor(in.get(), "xs.2", c.get()), TI_ERR_INVALID_ARGUMENT,
+                    "has no input 'xs.2'; its inputs are: xs.0: "));
+  EXPECT_TRUE(Fails(ti_inputs_set_int(in.get(), "d.p", 1), TI_ERR_INVALID_ARGUMENT, "an int where the type is not"));
+  ti_outputs_t* raw = nullptr;
+  EXPECT_TRUE(Fails(ti_model_run_inputs(m.get(), in.get(), nullptr, &raw), TI_ERR_INVALID_ARGUMENT,
+                    "required argument 'd.p'"));
+  ASSERT_TRUE(Ok(ti_inputs_set_tensor(in.get(), "d.p", c.get())));
+  ASSERT_TRUE(Ok(ti_model_run_inputs(m.get(), in.get(), nullptr, &raw)));
+  Outputs o(raw);
+  EXPECT_EQ(to_f32(output(o.get(), "0").get()), (std::vector<float>{10, 14}));  // a * 2 + b + c
+}
+
+}  // namespace

@@ -176,6 +176,13 @@ class TwoInputs(nn.Module):
         return {"sum": h, "relu": torch.relu(h)}
 
 
+class ListDict(nn.Module):
+    """A .pt2 fixture whose inputs are a list and a dict (structured inputs by path: xs.0, d.p)."""
+
+    def forward(self, xs: List[Tensor], d: Dict[str, Tensor]) -> Tensor:
+        return xs[0] * 2 + xs[1] + d["p"]
+
+
 class ConvNet(nn.Module):
     """A static-shape .pt2 fixture with a tuple output."""
 
@@ -207,6 +214,11 @@ def export_aoti(out_dir, cases_for):
     package_aoti(os.path.join(out_dir, "dynamic.pt2"), {"model": files_two})
     package_aoti(os.path.join(out_dir, "conv.pt2"), {"model": files_conv})
     package_aoti(os.path.join(out_dir, "multi.pt2"), {"model": files_two, "conv": files_conv})
+    # Keyword arguments {"xs": [a, b], "d": {"p": c}}: inputs xs.0, xs.1, d.p.
+    kw = {"xs": [torch.zeros(2), torch.zeros(2)], "d": {"p": torch.zeros(2)}}
+    ep_ld = torch.export.export(ListDict().eval(), (), kw)
+    package_aoti(os.path.join(out_dir, "list_dict.pt2"),
+                 {"model": aot_compile(ep_ld.module(), (), kw, options=options)})
     # dynamic.pt2 relabelled as compiled for a CPU this one is not (issue 19: refused at load,
     # never SIGILL): an x86 ISA no CPU has, and another machine.
     for name, key, value in (("foreign_isa.pt2", "AOTI_CPU_ISA", "AVX512 AVX512_VNNI AMX_TILE AVX1024"),

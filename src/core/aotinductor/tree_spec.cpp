@@ -1,5 +1,7 @@
 #include "core/aotinductor/tree_spec.h"
 
+#include "core/values/path.h"
+
 #include "core/error.h"
 
 #include <nlohmann/json.hpp>
@@ -29,7 +31,7 @@ std::vector<std::string> dict_keys(const json& node, size_t children) {
   if (!list->is_array() || list->size() != children) return keys;
   for (const auto& k : *list) {
     if (k.is_string()) {
-      keys.push_back(k.get<std::string>());
+      keys.push_back(values::escape_segment(k.get<std::string>()));  // the path grammar, as TorchScript leaves
     } else if (k.is_number_integer()) {
       keys.push_back(std::to_string(k.get<int64_t>()));
     } else if (k.is_boolean()) {
