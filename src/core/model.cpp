@@ -135,11 +135,6 @@ const std::string* Model::input_type(size_t i) const {
 
 void Model::invoke(const MethodSpec& m, const at::Tensor* const* slots, Leaves& out,
                    const RunControl* control) const {
-  if (!control) {
-    CallScope scope(device_);
-    call(m, slots, out);
-    return;
-  }
   invoke_scoped([&] { call(m, slots, out); }, control);
 }
 

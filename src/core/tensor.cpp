@@ -38,6 +38,21 @@ class ReleaseOnce {
 
 }  // namespace
 
+c10::IValue scalar_from_tensor(const at::Tensor& t, c10::TypeKind kind, const std::string& what) {
+  if (t.numel() != 1) {
+    fail(ErrorKind::InvalidArgument, what + ": pass a one-element tensor, got shape " + shape_string(t.sizes()));
+  }
+  if (kind == c10::TypeKind::IntType && t.is_floating_point()) {
+    fail(ErrorKind::InvalidArgument, what + ": pass an integer tensor, got " + std::string(c10::toString(t.scalar_type())));
+  }
+  switch (kind) {
+    case c10::TypeKind::IntType: return t.item<int64_t>();
+    case c10::TypeKind::FloatType: return t.item<double>();
+    case c10::TypeKind::BoolType: return t.item<bool>();
+    default: return c10::IValue(t.item());
+  }
+}
+
 std::string shape_string(c10::ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) {

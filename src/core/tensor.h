@@ -1,6 +1,8 @@
 // Tensors made from, and copied to, caller memory.
 #pragma once
 
+#include <ATen/core/ivalue.h>
+
 #include <ATen/core/Tensor.h>
 #include <c10/util/ArrayRef.h>
 
@@ -31,5 +33,10 @@ inline size_t tensor_nbytes(const at::Tensor& t) {
 
 // "[2, 3]"
 std::string shape_string(c10::ArrayRef<int64_t> shape);
+
+// A one-element tensor passed to an int, float, bool or Scalar (NumberType) argument, as that
+// scalar. `what` names the argument in messages ("input 'k' (int)"). Throws InvalidArgument for
+// another number of elements, or a floating-point tensor for an int.
+c10::IValue scalar_from_tensor(const at::Tensor& t, c10::TypeKind kind, const std::string& what);
 
 }  // namespace ti::core

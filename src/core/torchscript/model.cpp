@@ -90,7 +90,8 @@ std::vector<bool> written_arguments(const torch::jit::Method& method) {
 
 MethodSpec describe_method(const torch::jit::Method& method, size_t index) {
   MethodSpec spec{method.name(), index, {}, 0, {}};
-  const auto& arguments = method.function().getSchema().arguments();
+  const auto& schema = method.function().getSchema();
+  const auto& arguments = schema.arguments();
   bool seen_default = false;
   for (size_t i = 1; i < arguments.size(); ++i) {  // 0 is self
     const auto& arg = arguments[i];
@@ -100,7 +101,6 @@ MethodSpec describe_method(const torch::jit::Method& method, size_t index) {
     seen_default = seen_default || a.has_default;
     spec.args.push_back(std::move(a));
   }
-  const auto& schema = method.function().getSchema();
   std::vector<c10::Argument> without_self(arguments.begin() + (arguments.empty() ? 0 : 1), arguments.end());
   std::ostringstream printed;
   printed << schema.cloneWithArguments(std::move(without_self));
@@ -181,26 +181,15 @@ class TorchScriptModel final : public Model {
   // promises never to modify the caller's tensors).
   c10::IValue convert(const MethodSpec& m, size_t index, const at::Tensor& input, bool written) const {
     const ArgSpec& arg = m.args[index];
-    auto scalar_check = [&](bool integral_only) {
-      if (input.numel() != 1) {
-        fail(ErrorKind::InvalidArgument, "input '" + arg.name + "' of method '" + m.name + "' is " +
-                                             arg.type + ": pass a one-element tensor, got shape " +
-                                             shape_string(input.sizes()));
-      }
-      if (integral_only && input.is_floating_point()) {
-        fail(ErrorKind::InvalidArgument, "input '" + arg.name + "' of method '" + m.name +
-                                             "' is int: pass an integer tensor, got " +
-                                             c10::toString(input.scalar_type()));
-      }
-    };
+    const std::string what = "input '" + arg.name + "' of method '" + m.name + "' is " + arg.type;
     switch (arg.kind) {
       case ArgKind::Tensor:
       case ArgKind::OptionalTensor:
         if (input.device() != device()) return input.to(device());  // a copy already
         return written ? input.clone() : input;
-      case ArgKind::Int: scalar_check(true); return input.item<int64_t>();
-      case ArgKind::Float: scalar_check(false); return input.item<double>();
-      case ArgKind::Bool: scalar_check(false); return input.item<bool>();
+      case ArgKind::Int: return scalar_from_tensor(input, c10::TypeKind::IntType, what);
+      case ArgKind::Float: return scalar_from_tensor(input, c10::TypeKind::FloatType, what);
+      case ArgKind::Bool: return scalar_from_tensor(input, c10::TypeKind::BoolType, what);
       case ArgKind::Other: break;
     }
     fail(ErrorKind::Unsupported, "input '" + arg.name + "' of method '" + m.name + "' has type " +

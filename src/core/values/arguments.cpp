@@ -131,21 +131,7 @@ Node fit(Value v, const std::string& path, const c10::TypePtr& declared) {
                           k == c10::TypeKind::BoolType || k == c10::TypeKind::NumberType;
       if (!scalar) bad(path, declared, "a tensor where the type is not a Tensor");
       // A one-element tensor for an int, float or bool argument, as ti_model_run takes it.
-      if (v.tensor.numel() != 1) {
-        bad(path, declared, "pass a one-element tensor, got shape " + shape_string(v.tensor.sizes()));
-      }
-      if (k == c10::TypeKind::IntType && v.tensor.is_floating_point()) {
-        bad(path, declared, "pass an integer tensor, got " + std::string(c10::toString(v.tensor.scalar_type())));
-      }
-      if (k == c10::TypeKind::IntType) {
-        node.value = v.tensor.item<int64_t>();
-      } else if (k == c10::TypeKind::FloatType) {
-        node.value = v.tensor.item<double>();
-      } else if (k == c10::TypeKind::BoolType) {
-        node.value = v.tensor.item<bool>();
-      } else {
-        node.value = c10::IValue(v.tensor.item());
-      }
+      node.value = scalar_from_tensor(v.tensor, k, "input '" + path + "' (" + type_name(declared) + ")");
       return node;
     }
     case Value::Kind::Int:
