@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use torchinfer::{Model, Tensor};
 
-use common::{tensor_from_json, values, LeakCheck};
+use common::{assert_leaf_matches, tensor_from_json, LeakCheck};
 
 #[test]
 fn all_reference_cases() {
@@ -59,40 +59,7 @@ fn all_reference_cases() {
         for want in expected {
             let leaf = want["name"].as_str().unwrap();
             let got = outputs.get_by_name(leaf).unwrap();
-            assert_eq!(
-                got.dtype().name(),
-                want["dtype"].as_str().unwrap(),
-                "case {name} leaf {leaf}: dtype"
-            );
-            let shape: Vec<i64> = want["shape"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_i64().unwrap())
-                .collect();
-            assert_eq!(
-                got.shape(),
-                shape.as_slice(),
-                "case {name} leaf {leaf}: shape"
-            );
-            let want_values: Vec<f64> = want["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect();
-            let got_values = values(&got);
-            assert_eq!(
-                got_values.len(),
-                want_values.len(),
-                "case {name} leaf {leaf}: numel"
-            );
-            for (k, (g, w)) in got_values.iter().zip(&want_values).enumerate() {
-                assert!(
-                    (g - w).abs() <= 1e-6 + 1e-5 * w.abs(),
-                    "case {name} leaf {leaf}[{k}]: got {g}, want {w}"
-                );
-            }
+            assert_leaf_matches(&got, want, 1e-5, 1e-6, &format!("case {name} leaf {leaf}"));
         }
     }
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value as Json;
 use torchinfer::{escape_path_segment, Code, Inputs, Key, Kind, Model, Outputs, Tensor, Value};
 
-use common::{model_path, tensor_from_json, values, LeakCheck};
+use common::{assert_leaf_matches, model_path, tensor_from_json, LeakCheck};
 
 fn load(name: &str) -> Model {
     Model::load(model_path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -80,36 +80,13 @@ fn check_outputs(case: &Json, out: &Outputs, how: &str) {
             "tensor" => {
                 assert_eq!(out.kind(i), Some(Kind::Tensor), "case {name} leaf {leaf}");
                 let got = out.get(i).unwrap();
-                assert_eq!(
-                    got.dtype().name(),
-                    want["dtype"],
-                    "case {name} leaf {leaf}: dtype"
+                assert_leaf_matches(
+                    &got,
+                    want,
+                    rel,
+                    abs,
+                    &format!("case {name} ({how}) leaf {leaf}"),
                 );
-                let shape: Vec<i64> = want["shape"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_i64().unwrap())
-                    .collect();
-                assert_eq!(got.shape(), shape, "case {name} leaf {leaf}: shape");
-                let want_values: Vec<f64> = want["data"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_f64().unwrap())
-                    .collect();
-                let got_values = values(&got);
-                assert_eq!(
-                    got_values.len(),
-                    want_values.len(),
-                    "case {name} leaf {leaf}"
-                );
-                for (k, (g, w)) in got_values.iter().zip(&want_values).enumerate() {
-                    assert!(
-                        (g - w).abs() <= abs + rel * w.abs(),
-                        "case {name} ({how}) leaf {leaf}[{k}]: got {g}, want {w}"
-                    );
-                }
             }
             "string" => {
                 assert_eq!(out.kind(i), Some(Kind::String), "case {name} leaf {leaf}");

@@ -121,6 +121,37 @@ pub fn tensor_from_json(spec: &Value) -> Tensor {
     .unwrap()
 }
 
+/// Asserts that `got` has the dtype, shape and values of the reference leaf `want` ({"dtype",
+/// "shape", "data"}), each value within `abs + rel * |want|`; `what` names the leaf in messages.
+pub fn assert_leaf_matches(got: &Tensor, want: &Value, rel: f64, abs: f64, what: &str) {
+    assert_eq!(
+        got.dtype().name(),
+        want["dtype"].as_str().unwrap(),
+        "{what}: dtype"
+    );
+    let shape: Vec<i64> = want["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(got.shape(), shape.as_slice(), "{what}: shape");
+    let want_values: Vec<f64> = want["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let got_values = values(got);
+    assert_eq!(got_values.len(), want_values.len(), "{what}: numel");
+    for (k, (g, w)) in got_values.iter().zip(&want_values).enumerate() {
+        assert!(
+            (g - w).abs() <= abs + rel * w.abs(),
+            "{what}[{k}]: got {g}, want {w}"
+        );
+    }
+}
+
 /// The tensor's values as f64, whatever the dtype.
 pub fn values(t: &Tensor) -> Vec<f64> {
     match t.dtype() {
